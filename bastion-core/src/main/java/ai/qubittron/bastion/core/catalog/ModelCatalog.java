@@ -1,0 +1,77 @@
+package ai.qubittron.bastion.core.catalog;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The models a gateway serves, looked up by id or alias. Immutable and thread-safe; lookups are one
+ * hash-map probe and allocate nothing.
+ */
+public final class ModelCatalog {
+
+    private final List<ModelInfo> models;
+    private final Map<String, ModelInfo> byName;
+
+    private ModelCatalog(List<ModelInfo> models) {
+        this.models = List.copyOf(models);
+        Map<String, ModelInfo> names = new HashMap<>();
+        for (ModelInfo model : this.models) {
+            register(names, model.id(), model);
+        }
+        for (ModelInfo model : this.models) {
+            for (String alias : model.aliases()) {
+                register(names, alias, model);
+            }
+        }
+        this.byName = Map.copyOf(names);
+    }
+
+    private static void register(Map<String, ModelInfo> names, String name, ModelInfo model) {
+        ModelInfo previous = names.putIfAbsent(name, model);
+        if (previous != null && previous != model) {
+            throw new IllegalArgumentException("models: the name '" + name + "' is used by both "
+                    + previous.id() + " and " + model.id());
+        }
+    }
+
+    /** A catalog of exactly these models. Ids and aliases must be unique across all of them. */
+    public static ModelCatalog of(Collection<ModelInfo> models) {
+        return new ModelCatalog(new ArrayList<>(models));
+    }
+
+    /**
+     * The default catalog of the product documents: twelve models, all on chat and completions, nine
+     * of them on responses, each also reachable by its Hugging Face style name ({@code org/model}).
+     */
+    public static ModelCatalog defaults() {
+        EnumSet<Endpoint> noResponses = EnumSet.of(Endpoint.CHAT_COMPLETIONS, Endpoint.COMPLETIONS);
+        return of(List.of(
+                ModelInfo.of("gpt-oss-120b", "LLM", "openai/gpt-oss-120b"),
+                ModelInfo.of("gpt-oss-20b", "LLM", "openai/gpt-oss-20b"),
+                ModelInfo.of("Llama-3.1-8B-Instruct", "LLM", "meta-llama/Llama-3.1-8B-Instruct"),
+                ModelInfo.of("Meta-Llama-3_3-70B-Instruct", "LLM", "meta-llama/Llama-3.3-70B-Instruct"),
+                ModelInfo.of("Qwen3-32B", "LLM", "Qwen/Qwen3-32B"),
+                ModelInfo.of("Mistral-7B-Instruct-v0.3", "LLM", noResponses, "mistralai/Mistral-7B-Instruct-v0.3"),
+                ModelInfo.of("Mistral-Small-3.2-24B-Instruct-2506", "LLM",
+                        "mistralai/Mistral-Small-3.2-24B-Instruct-2506"),
+                ModelInfo.of("Mistral-Nemo-Instruct-2407", "LLM", "mistralai/Mistral-Nemo-Instruct-2407"),
+                ModelInfo.of("Qwen3-Coder-30B-A3B-Instruct", "Code", "Qwen/Qwen3-Coder-30B-A3B-Instruct"),
+                ModelInfo.of("Qwen2.5-VL-72B-Instruct", "Vision", "Qwen/Qwen2.5-VL-72B-Instruct"),
+                ModelInfo.of("Qwen3Guard-Gen-8B", "Safety", noResponses, "Qwen/Qwen3Guard-Gen-8B"),
+                ModelInfo.of("Qwen3Guard-Gen-0.6B", "Safety", noResponses, "Qwen/Qwen3Guard-Gen-0.6B")));
+    }
+
+    /** The model with this id or alias, or {@code null}. */
+    public ModelInfo find(String name) {
+        return byName.get(name);
+    }
+
+    /** Every model, in catalog order. */
+    public List<ModelInfo> models() {
+        return models;
+    }
+}

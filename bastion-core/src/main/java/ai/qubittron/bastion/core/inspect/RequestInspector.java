@@ -1,0 +1,222 @@
+package ai.qubittron.bastion.core.inspect;
+
+import ai.qubittron.bastion.core.catalog.Endpoint;
+import ai.qubittron.bastion.core.error.ErrorKind;
+import ai.qubittron.bastion.core.error.GatewayException;
+import ai.qubittron.bastion.core.json.ByteBufJsonReader;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import io.netty.buffer.ByteBuf;
+import java.io.IOException;
+
+/**
+ * Validates a model request body and reads the few top-level fields the gateway acts on: {@code model},
+ * {@code stream}, {@code stream_options.include_usage}, the output token limits and {@code store}; checks
+ * that the endpoint's required input ({@code messages}, {@code prompt} or {@code input}) is there with
+ * the right type. Every other field is only tokenized (to prove the body is well-formed JSON) and left
+ * for the upstream, byte for byte.
+ *
+ * <p>Failures are {@link GatewayException}s of kind {@link ErrorKind#INVALID_REQUEST} whose message
+ * names the field, in the OpenAI API's wording.
+ *
+ * <p>Not thread-safe: one instance per event loop (or per request); {@link #inspect} may be called
+ * again once it has returned. The body is neither retained nor released.
+ */
+public final class RequestInspector extends ByteBufJsonReader {
+
+    private Endpoint endpoint;
+    private boolean rootSeen;
+    private String model;
+    private int modelStart;
+    private int modelEnd;
+    private boolean stream;
+    private boolean includeUsage;
+    private boolean hasStreamOptions;
+    private long maxOutputTokens;
+    private Boolean store;
+    private boolean inputSeen;
+    private int inputElements;
+
+    /**
+     * Inspects one request body.
+     *
+     * @param endpoint the endpoint it was sent to, which fixes the required input field
+     * @param body     the body from its reader index; not consumed, not released
+     * @throws GatewayException {@link ErrorKind#INVALID_REQUEST} naming what is wrong
+     */
+    public InspectedRequest inspect(Endpoint endpoint, ByteBuf body) {
+        this.endpoint = endpoint;
+        rootSeen = false;
+        model = null;
+        modelStart = -1;
+        modelEnd = -1;
+        stream = false;
+        includeUsage = false;
+        hasStreamOptions = false;
+        maxOutputTokens = InspectedRequest.NO_LIMIT;
+        store = null;
+        inputSeen = false;
+        inputElements = 0;
+        if (!body.isReadable()) {
+            throw invalid("The request body is empty; expected a JSON object.");
+        }
+        try {
+            read(body);
+        } catch (GatewayException e) {
+            throw e;
+        } catch (JsonProcessingException e) {
+            throw invalid("We could not parse the JSON body of your request: " + e.getOriginalMessage()
+                    + " (at byte " + e.getLocation().getByteOffset() + ").");
+        } catch (IOException e) {
+            throw invalid("We could not parse the JSON body of your request: " + e.getMessage() + ".");
+        }
+        return new InspectedRequest(endpoint, model, modelStart, modelEnd, stream, includeUsage, hasStreamOptions,
+                maxOutputTokens, store, body.readableBytes());
+    }
+
+    @Override
+    protected void onToken(JsonToken token, JsonParser p) throws IOException {
+        int depth = depth();
+        if (depth == 0) {
+            if (token != JsonToken.START_OBJECT && token != JsonToken.END_OBJECT) {
+                throw invalid("The request body must be a JSON object.");
+            }
+            rootSeen = true;
+            return;
+        }
+        if (token == JsonToken.FIELD_NAME || token == JsonToken.END_OBJECT || token == JsonToken.END_ARRAY) {
+            return;
+        }
+        String top = fieldAt(1);
+        if (depth == 1) {
+            topLevelValue(top, token, p);
+        } else if (depth == 2 && "stream_options".equals(top) && "include_usage".equals(fieldAt(2))) {
+            includeUsage = booleanValue("stream_options.include_usage", token);
+        } else if (depth == 2 && top != null && top.equals(inputField()) && isArrayAt(2)) {
+            inputElements++;
+            if (endpoint == Endpoint.CHAT_COMPLETIONS && token != JsonToken.START_OBJECT) {
+                throw invalid("Invalid type for 'messages[" + (inputElements - 1) + "]': expected an object, but got "
+                        + describe(token) + " instead.");
+            }
+        }
+    }
+
+    private void topLevelValue(String field, JsonToken token, JsonParser p) throws IOException {
+        switch (field) {
+            case "model" -> {
+                if (token != JsonToken.VALUE_STRING) {
+                    throw wrongType("model", "a string", token);
+                }
+                model = p.getText();
+                if (model.isEmpty()) {
+                    throw invalid("Invalid 'model': empty string. Expected a model id.");
+                }
+                // the non-blocking parser places a string token after its opening quote
+                modelStart = (int) p.currentTokenLocation().getByteOffset() - 1;
+                modelEnd = (int) p.currentLocation().getByteOffset();
+            }
+            case "stream" -> stream = booleanValue("stream", token);
+            case "store" -> store = token == JsonToken.VALUE_NULL ? null : booleanValue("store", token);
+            case "stream_options" -> {
+                if (token != JsonToken.START_OBJECT && token != JsonToken.VALUE_NULL) {
+                    throw wrongType("stream_options", "an object", token);
+                }
+                hasStreamOptions = token == JsonToken.START_OBJECT;
+            }
+            case "max_tokens", "max_completion_tokens", "max_output_tokens" -> limit(field, token, p);
+            case "messages", "prompt", "input" -> {
+                if (field.equals(inputField())) {
+                    requiredInput(field, token);
+                }
+            }
+            default -> {
+                // passes through untouched
+            }
+        }
+    }
+
+    private void requiredInput(String field, JsonToken token) {
+        boolean array = token == JsonToken.START_ARRAY;
+        boolean ok = switch (endpoint) {
+            case CHAT_COMPLETIONS -> array;
+            case COMPLETIONS, RESPONSES -> array || token == JsonToken.VALUE_STRING;
+        };
+        if (!ok) {
+            throw wrongType(field, endpoint == Endpoint.CHAT_COMPLETIONS ? "an array" : "a string or an array", token);
+        }
+        inputSeen = true;
+        inputElements = array ? 0 : 1;
+    }
+
+    private void limit(String field, JsonToken token, JsonParser p) throws IOException {
+        if (token == JsonToken.VALUE_NULL) {
+            return;
+        }
+        if (token != JsonToken.VALUE_NUMBER_INT) {
+            throw wrongType(field, "an integer", token);
+        }
+        if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER || p.getLongValue() < 1) {
+            throw invalid("Invalid '" + field + "': integer below minimum value. Expected a value >= 1, but got "
+                    + p.getText() + " instead.");
+        }
+        long value = p.getLongValue();
+        maxOutputTokens = maxOutputTokens == InspectedRequest.NO_LIMIT ? value : Math.min(maxOutputTokens, value);
+    }
+
+    @Override
+    protected void onEnd() {
+        if (!rootSeen) {
+            throw invalid("The request body must be a JSON object.");
+        }
+        if (model == null) {
+            throw invalid("Missing required parameter: 'model'.");
+        }
+        String input = inputField();
+        if (!inputSeen) {
+            throw invalid("Missing required parameter: '" + input + "'.");
+        }
+        if (inputElements == 0 && endpoint == Endpoint.CHAT_COMPLETIONS) {
+            throw invalid("Invalid 'messages': empty array. Expected an array with minimum length 1, "
+                    + "but got an empty array instead.");
+        }
+    }
+
+    private String inputField() {
+        return switch (endpoint) {
+            case CHAT_COMPLETIONS -> "messages";
+            case COMPLETIONS -> "prompt";
+            case RESPONSES -> "input";
+        };
+    }
+
+    private static boolean booleanValue(String field, JsonToken token) {
+        return switch (token) {
+            case VALUE_TRUE -> true;
+            case VALUE_FALSE, VALUE_NULL -> false;
+            default -> throw wrongType(field, "a boolean", token);
+        };
+    }
+
+    private static GatewayException wrongType(String field, String expected, JsonToken got) {
+        return invalid("Invalid type for '" + field + "': expected " + expected + ", but got " + describe(got)
+                + " instead.");
+    }
+
+    private static String describe(JsonToken token) {
+        return switch (token) {
+            case START_OBJECT -> "an object";
+            case START_ARRAY -> "an array";
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT -> "an integer";
+            case VALUE_NUMBER_FLOAT -> "a decimal";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            default -> String.valueOf(token);
+        };
+    }
+
+    private static GatewayException invalid(String message) {
+        return new GatewayException(ErrorKind.INVALID_REQUEST, message);
+    }
+}

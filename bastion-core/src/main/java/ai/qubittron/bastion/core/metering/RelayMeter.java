@@ -1,0 +1,126 @@
+package ai.qubittron.bastion.core.metering;
+
+/**
+ * The clock and token counts of one relayed request, from which {@code x_metrics} is computed:
+ * <ul>
+ *   <li>{@code ttft_seconds}: from the moment the gateway had the whole request to the first output
+ *       token it relayed (for a non-streamed response, the gateway cannot see tokens, so to the first
+ *       byte of the upstream's response);</li>
+ *   <li>{@code tps}: output tokens per second of generation: output tokens / (total − ttft) for a
+ *       stream, output tokens / total for a non-streamed response;</li>
+ *   <li>{@code total_time_seconds}: from the whole request to the end of the upstream's response.</li>
+ * </ul>
+ * Output tokens are the upstream's reported usage, or, when it reported none, the count of relayed
+ * events that carried tokens.
+ *
+ * <p>Not thread-safe: used by the one event loop that relays the request. Times are
+ * {@link System#nanoTime()} readings.
+ */
+public final class RelayMeter {
+
+    private final long startNanos;
+    private long firstTokenNanos;
+    private long endNanos;
+    private long inputTokens = ResponseInspector.UNKNOWN;
+    private long outputTokens = ResponseInspector.UNKNOWN;
+    private long tokenEvents;
+
+    /** @param startNanos when the gateway had received the whole request */
+    public RelayMeter(long startNanos) {
+        this.startNanos = startNanos;
+    }
+
+    /** Records an upstream event or first response byte that carried output. The first one fixes TTFT. */
+    public void tokenEvent(long nowNanos) {
+        if (tokenEvents++ == 0) {
+            firstTokenNanos = nowNanos;
+        }
+    }
+
+    /** Records the first byte of a non-streamed response as the time to first token. */
+    public void firstByte(long nowNanos) {
+        if (firstTokenNanos == 0) {
+            firstTokenNanos = nowNanos;
+        }
+    }
+
+    /** Records the upstream's reported usage. */
+    public void usage(long inputTokens, long outputTokens) {
+        this.inputTokens = inputTokens;
+        this.outputTokens = outputTokens;
+    }
+
+    /** Records the end of the upstream's response; later calls keep the first. */
+    public void end(long nowNanos) {
+        if (endNanos == 0) {
+            endNanos = nowNanos;
+        }
+    }
+
+    /** Whether the upstream reported usage. */
+    public boolean hasUsage() {
+        return outputTokens != ResponseInspector.UNKNOWN;
+    }
+
+    /** Input tokens reported by the upstream, or {@link ResponseInspector#UNKNOWN}. */
+    public long inputTokens() {
+        return inputTokens;
+    }
+
+    /** Output tokens: reported by the upstream, else counted from the relayed events. */
+    public long outputTokens() {
+        return outputTokens != ResponseInspector.UNKNOWN ? outputTokens : tokenEvents;
+    }
+
+    /** Seconds from the whole request to the first token (0 when none was seen). */
+    public double ttftSeconds() {
+        return firstTokenNanos == 0 ? 0 : seconds(firstTokenNanos - startNanos);
+    }
+
+    /** Seconds from the whole request to the end of the response (or to now if not ended). */
+    public double totalSeconds() {
+        return seconds((endNanos == 0 ? System.nanoTime() : endNanos) - startNanos);
+    }
+
+    /** Output tokens per second of generation; see the class comment. */
+    public double tokensPerSecond(boolean streamed) {
+        double total = totalSeconds();
+        double generation = streamed && firstTokenNanos != 0 ? total - ttftSeconds() : total;
+        return generation > 0 ? outputTokens() / generation : 0;
+    }
+
+    /**
+     * The member to add to the final JSON object: {@code "x_metrics":{"ttft_seconds":…,"tps":…,
+     * "total_time_seconds":…}}, seconds to 0.1 ms, tokens per second to 0.1.
+     */
+    public String xMetricsMember(boolean streamed) {
+        StringBuilder out = new StringBuilder(80).append("\"x_metrics\":{\"ttft_seconds\":");
+        decimal(out, ttftSeconds(), 4);
+        out.append(",\"tps\":");
+        decimal(out, tokensPerSecond(streamed), 1);
+        out.append(",\"total_time_seconds\":");
+        decimal(out, totalSeconds(), 4);
+        return out.append('}').toString();
+    }
+
+    private static double seconds(long nanos) {
+        return Math.max(0, nanos) / 1e9;
+    }
+
+    /** Appends a non-negative number with at most {@code places} decimals and no trailing zeros. */
+    static void decimal(StringBuilder out, double value, int places) {
+        long scale = (long) Math.pow(10, places);
+        long scaled = Math.round(value * scale);
+        out.append(scaled / scale);
+        long fraction = scaled % scale;
+        if (fraction != 0) {
+            out.append('.');
+            String digits = Long.toString(fraction + scale).substring(1);
+            int end = digits.length();
+            while (digits.charAt(end - 1) == '0') {
+                end--;
+            }
+            out.append(digits, 0, end);
+        }
+    }
+}

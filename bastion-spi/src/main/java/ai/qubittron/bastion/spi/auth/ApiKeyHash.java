@@ -1,0 +1,83 @@
+package ai.qubittron.bastion.spi.auth;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * The SHA-256 hash of an API key: what key stores keep instead of the key.
+ *
+ * <p>API keys are 192-bit random secrets, so an unsalted fast hash is the right tool (as for GitHub
+ * and Stripe tokens): there is nothing to brute-force, and lookups stay cheap. Equality is
+ * constant-time. Immutable and thread-safe.
+ */
+public final class ApiKeyHash {
+
+    /** Every Bastion key starts with this prefix. */
+    public static final String KEY_PREFIX = "qbt_";
+
+    private static final int KEY_CHARS = 32;
+    private static final char[] BASE62 =
+            "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final byte[] digest;
+    private final int hashCode;
+
+    private ApiKeyHash(byte[] digest) {
+        this.digest = digest;
+        this.hashCode = Arrays.hashCode(digest);
+    }
+
+    /** Hashes a presented key. */
+    public static ApiKeyHash of(String key) {
+        try {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            return new ApiKeyHash(sha256.digest(key.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+
+    /** Restores a hash from its hexadecimal form, as stored by {@link #toHex()}. */
+    public static ApiKeyHash fromHex(String hex) {
+        byte[] digest = HexFormat.of().parseHex(hex);
+        if (digest.length != 32) {
+            throw new IllegalArgumentException("hex: expected 64 hex digits of a SHA-256 hash, got " + hex.length());
+        }
+        return new ApiKeyHash(digest);
+    }
+
+    /** Creates a new random key: {@code qbt_} followed by 32 uniformly random base62 characters (190 bits). */
+    public static String newKey() {
+        StringBuilder key = new StringBuilder(KEY_PREFIX.length() + KEY_CHARS).append(KEY_PREFIX);
+        for (int i = 0; i < KEY_CHARS; i++) {
+            key.append(BASE62[RANDOM.nextInt(BASE62.length)]);
+        }
+        return key.toString();
+    }
+
+    /** The hash in lowercase hexadecimal, for storage. */
+    public String toHex() {
+        return HexFormat.of().formatHex(digest);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ApiKeyHash other && MessageDigest.isEqual(digest, other.digest);
+    }
+
+    @Override
+    public int hashCode() {
+        return hashCode;
+    }
+
+    /** Never prints the hash, so it does not end up in logs next to account data. */
+    @Override
+    public String toString() {
+        return "ApiKeyHash[…]";
+    }
+}

@@ -1,0 +1,27 @@
+package ai.qubittron.bastion.spi.auth;
+
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Resolves a presented API key ({@code qbt_…}) to the principal it belongs to.
+ *
+ * <p>An implementation stores only hashes of keys ({@link ApiKeyHash}) and never logs a key.
+ *
+ * <p>Thread role: called on a gateway event loop for every request. It must not block: an
+ * implementation that does I/O returns an incomplete stage and completes it from its own threads; an
+ * in-memory one completes synchronously. The gateway continues on its own event loop either way.
+ */
+@FunctionalInterface
+public interface ApiKeyStore {
+
+    /**
+     * Looks up a presented key.
+     *
+     * @param presentedKey the bearer token exactly as the client sent it (may be any string)
+     * @return the principal, or an empty optional when the key is unknown or revoked; a stage completed
+     *         exceptionally means the store could not answer (the gateway answers 503, never lets the
+     *         request through)
+     */
+    CompletionStage<Optional<ApiPrincipal>> authenticate(String presentedKey);
+}

@@ -1,0 +1,232 @@
+package ai.qubittron.bastion.sim;
+
+import java.util.Objects;
+
+/**
+ * Timing and capacity of a {@link SimulatedWorker}: how long prefill and decoding take and how many
+ * sequences decode at once, modelled on a vLLM server.
+ *
+ * <p>Timing of one request, measured from its admission into the running batch:
+ * <ul>
+ *   <li>time to first token = {@link #overheadMillis()} + prompt tokens &times;
+ *       {@link #prefillMicrosPerToken()} &micro;s;</li>
+ *   <li>each further token after interTokenMillis &times; (1 + slowdownPerRunning &times;
+ *       (running &minus; 1)), evaluated per token with the number of sequences running at that moment;</li>
+ *   <li>at most {@link #maxRunning()} sequences run at once; later requests wait in FIFO order.</li>
+ * </ul>
+ * A delay that rounds to zero nanoseconds is not scheduled: the token is written at once.
+ *
+ * <p>Immutable and thread-safe. Built by {@link #builder()}, whose setters validate and throw
+ * {@link IllegalArgumentException} naming the field and the bad value. It can be swapped at run time
+ * with {@link SimulatedWorker#reconfigure(SimConfig)} or {@code POST /admin/config}; a new config
+ * applies to the next token of every running sequence.
+ */
+public final class SimConfig {
+
+    /** Default {@link #overheadMillis()}: 5 ms of fixed per-request overhead before prefill. */
+    public static final int DEFAULT_OVERHEAD_MILLIS = 5;
+    /** Default {@link #prefillMicrosPerToken()}: 100 &micro;s (0.1 ms) of prefill per prompt token. */
+    public static final int DEFAULT_PREFILL_MICROS_PER_TOKEN = 100;
+    /** Default {@link #interTokenMillis()}: 10 ms between two output tokens of a lone sequence. */
+    public static final int DEFAULT_INTER_TOKEN_MILLIS = 10;
+    /** Default {@link #maxRunning()}: 64 sequences decode at once. */
+    public static final int DEFAULT_MAX_RUNNING = 64;
+    /** Default {@link #slowdownPerRunning()}: each extra running sequence slows decoding by 1 %. */
+    public static final double DEFAULT_SLOWDOWN_PER_RUNNING = 0.01;
+    /** Default {@link #defaultMaxTokens()}: 64 output tokens at most when a request sets no limit. */
+    public static final int DEFAULT_DEFAULT_MAX_TOKENS = 64;
+    /** Default {@link #kvCacheTokens()}: a KV cache of 65,536 tokens. */
+    public static final int DEFAULT_KV_CACHE_TOKENS = 65_536;
+
+    private static final SimConfig DEFAULTS = new Builder().build();
+
+    private final int overheadMillis;
+    private final int prefillMicrosPerToken;
+    private final int interTokenMillis;
+    private final int maxRunning;
+    private final double slowdownPerRunning;
+    private final int defaultMaxTokens;
+    private final int kvCacheTokens;
+
+    private SimConfig(Builder b) {
+        this.overheadMillis = b.overheadMillis;
+        this.prefillMicrosPerToken = b.prefillMicrosPerToken;
+        this.interTokenMillis = b.interTokenMillis;
+        this.maxRunning = b.maxRunning;
+        this.slowdownPerRunning = b.slowdownPerRunning;
+        this.defaultMaxTokens = b.defaultMaxTokens;
+        this.kvCacheTokens = b.kvCacheTokens;
+    }
+
+    /** The configuration with every default. */
+    public static SimConfig defaults() {
+        return DEFAULTS;
+    }
+
+    /** A builder starting from the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from this configuration's values. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Fixed time from admission to the start of prefill, in ms; default {@value #DEFAULT_OVERHEAD_MILLIS}. */
+    public int overheadMillis() {
+        return overheadMillis;
+    }
+
+    /** Prefill time per prompt token, in &micro;s; default {@value #DEFAULT_PREFILL_MICROS_PER_TOKEN}. */
+    public int prefillMicrosPerToken() {
+        return prefillMicrosPerToken;
+    }
+
+    /** Time between two output tokens of a lone sequence, in ms; default {@value #DEFAULT_INTER_TOKEN_MILLIS}. */
+    public int interTokenMillis() {
+        return interTokenMillis;
+    }
+
+    /** Sequences decoding at once; beyond it requests wait FIFO; default {@value #DEFAULT_MAX_RUNNING}. */
+    public int maxRunning() {
+        return maxRunning;
+    }
+
+    /** Relative slowdown of decoding per additional running sequence; default {@value #DEFAULT_SLOWDOWN_PER_RUNNING}. */
+    public double slowdownPerRunning() {
+        return slowdownPerRunning;
+    }
+
+    /** Output token limit of a request that sets none; default {@value #DEFAULT_DEFAULT_MAX_TOKENS}. */
+    public int defaultMaxTokens() {
+        return defaultMaxTokens;
+    }
+
+    /** KV cache capacity in tokens, the denominator of {@code vllm:kv_cache_usage_perc}; default {@value #DEFAULT_KV_CACHE_TOKENS}. */
+    public int kvCacheTokens() {
+        return kvCacheTokens;
+    }
+
+    /** Time to first token of a prompt of {@code promptTokens} tokens, in nanoseconds. */
+    public long timeToFirstTokenNanos(int promptTokens) {
+        return overheadMillis * 1_000_000L + promptTokens * (long) prefillMicrosPerToken * 1_000L;
+    }
+
+    /** Time to the next token while {@code running} sequences decode, in nanoseconds (rounded). */
+    public long interTokenNanos(int running) {
+        double factor = 1.0 + slowdownPerRunning * Math.max(0, running - 1);
+        return Math.round(interTokenMillis * 1_000_000.0 * factor);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof SimConfig)) {
+            return false;
+        }
+        SimConfig c = (SimConfig) o;
+        return overheadMillis == c.overheadMillis && prefillMicrosPerToken == c.prefillMicrosPerToken
+                && interTokenMillis == c.interTokenMillis && maxRunning == c.maxRunning
+                && Double.compare(slowdownPerRunning, c.slowdownPerRunning) == 0
+                && defaultMaxTokens == c.defaultMaxTokens && kvCacheTokens == c.kvCacheTokens;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(overheadMillis, prefillMicrosPerToken, interTokenMillis, maxRunning, slowdownPerRunning,
+                defaultMaxTokens, kvCacheTokens);
+    }
+
+    @Override
+    public String toString() {
+        return "SimConfig{overheadMillis=" + overheadMillis + ", prefillMicrosPerToken=" + prefillMicrosPerToken
+                + ", interTokenMillis=" + interTokenMillis + ", maxRunning=" + maxRunning
+                + ", slowdownPerRunning=" + slowdownPerRunning + ", defaultMaxTokens=" + defaultMaxTokens
+                + ", kvCacheTokens=" + kvCacheTokens + '}';
+    }
+
+    /** Builds a {@link SimConfig}; each setter validates its argument. Not thread-safe. */
+    public static final class Builder {
+        private int overheadMillis = DEFAULT_OVERHEAD_MILLIS;
+        private int prefillMicrosPerToken = DEFAULT_PREFILL_MICROS_PER_TOKEN;
+        private int interTokenMillis = DEFAULT_INTER_TOKEN_MILLIS;
+        private int maxRunning = DEFAULT_MAX_RUNNING;
+        private double slowdownPerRunning = DEFAULT_SLOWDOWN_PER_RUNNING;
+        private int defaultMaxTokens = DEFAULT_DEFAULT_MAX_TOKENS;
+        private int kvCacheTokens = DEFAULT_KV_CACHE_TOKENS;
+
+        private Builder() {
+        }
+
+        private Builder(SimConfig c) {
+            overheadMillis = c.overheadMillis;
+            prefillMicrosPerToken = c.prefillMicrosPerToken;
+            interTokenMillis = c.interTokenMillis;
+            maxRunning = c.maxRunning;
+            slowdownPerRunning = c.slowdownPerRunning;
+            defaultMaxTokens = c.defaultMaxTokens;
+            kvCacheTokens = c.kvCacheTokens;
+        }
+
+        /** Fixed overhead in ms, {@code >= 0}. */
+        public Builder overheadMillis(int overheadMillis) {
+            this.overheadMillis = atLeast("overheadMillis", overheadMillis, 0);
+            return this;
+        }
+
+        /** Prefill time per prompt token in &micro;s, {@code >= 0}. */
+        public Builder prefillMicrosPerToken(int prefillMicrosPerToken) {
+            this.prefillMicrosPerToken = atLeast("prefillMicrosPerToken", prefillMicrosPerToken, 0);
+            return this;
+        }
+
+        /** Inter-token time of a lone sequence in ms, {@code >= 0}. */
+        public Builder interTokenMillis(int interTokenMillis) {
+            this.interTokenMillis = atLeast("interTokenMillis", interTokenMillis, 0);
+            return this;
+        }
+
+        /** Sequences decoding at once, {@code >= 1}. */
+        public Builder maxRunning(int maxRunning) {
+            this.maxRunning = atLeast("maxRunning", maxRunning, 1);
+            return this;
+        }
+
+        /** Relative slowdown per extra running sequence, finite and {@code >= 0}. */
+        public Builder slowdownPerRunning(double slowdownPerRunning) {
+            if (!(slowdownPerRunning >= 0) || Double.isInfinite(slowdownPerRunning)) {
+                throw new IllegalArgumentException(
+                        "slowdownPerRunning must be finite and >= 0, was " + slowdownPerRunning);
+            }
+            this.slowdownPerRunning = slowdownPerRunning;
+            return this;
+        }
+
+        /** Output token limit of a request that sets none, {@code >= 1}. */
+        public Builder defaultMaxTokens(int defaultMaxTokens) {
+            this.defaultMaxTokens = atLeast("defaultMaxTokens", defaultMaxTokens, 1);
+            return this;
+        }
+
+        /** KV cache capacity in tokens, {@code >= 1}. */
+        public Builder kvCacheTokens(int kvCacheTokens) {
+            this.kvCacheTokens = atLeast("kvCacheTokens", kvCacheTokens, 1);
+            return this;
+        }
+
+        /** The immutable configuration. */
+        public SimConfig build() {
+            return new SimConfig(this);
+        }
+
+        private static int atLeast(String field, int value, int min) {
+            if (value < min) {
+                throw new IllegalArgumentException(field + " must be >= " + min + ", was " + value);
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,275 @@
+package ai.qubittron.bastion.netty;
+
+import ai.qubittron.bastion.core.auth.InMemoryApiKeyStore;
+import ai.qubittron.bastion.core.catalog.ModelCatalog;
+import ai.qubittron.bastion.core.catalog.ModelInfo;
+import ai.qubittron.bastion.netty.internal.GatewayContext;
+import ai.qubittron.bastion.netty.internal.GatewayPipeline;
+import ai.qubittron.bastion.netty.internal.Transport;
+import ai.qubittron.bastion.netty.internal.UpstreamRoutes;
+import ai.qubittron.bastion.netty.internal.UpstreamWorker;
+import ai.qubittron.bastion.spi.auth.ApiKeyStore;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An OpenAI-compatible LLM API gateway, embeddable: build one, {@link #start()} it, {@link #close()} it.
+ *
+ * <pre>{@code
+ * try (Bastion gateway = Bastion.builder()
+ *         .port(8080)
+ *         .keyStore(keys)
+ *         .worker("gpt-oss-120b", URI.create("http://10.0.0.7:8000"))
+ *         .build()
+ *         .start()) {
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. The gateway runs on its own event loops ({@link Builder#ioThreads(int)}); each
+ * client connection, and the upstream connections that serve it, stay on one loop.
+ */
+public final class Bastion implements AutoCloseable {
+
+    private final Builder config;
+    private final GatewayContext context;
+    private EventLoopGroup group;
+    private Channel server;
+
+    private Bastion(Builder config, GatewayContext context) {
+        this.config = config;
+        this.context = context;
+    }
+
+    /** A builder with every default (see each setter). */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds the listening socket and starts serving.
+     *
+     * @return this gateway, for chaining
+     * @throws IllegalStateException when it was already started, or the address cannot be bound
+     */
+    public synchronized Bastion start() {
+        if (group != null) {
+            throw new IllegalStateException("already started");
+        }
+        Transport transport = Transport.best();
+        group = transport.newGroup(config.ioThreads, "bastion-io");
+        try {
+            server = new ServerBootstrap()
+                    .group(group)
+                    .channel(transport.serverChannel())
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 256 * 1024))
+                    .childHandler(new GatewayPipeline(context))
+                    .bind(config.host, config.port)
+                    .syncUninterruptibly()
+                    .channel();
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            group = null;
+            throw new IllegalStateException("cannot listen on " + config.host + ":" + config.port + ": " + e.getMessage(), e);
+        }
+        return this;
+    }
+
+    /** The bound address; the port is the real one when {@link Builder#port(int)} was 0. */
+    public InetSocketAddress localAddress() {
+        Channel ch = server;
+        if (ch == null) {
+            throw new IllegalStateException("not started");
+        }
+        return (InetSocketAddress) ch.localAddress();
+    }
+
+    /** The bound port. */
+    public int port() {
+        return localAddress().getPort();
+    }
+
+    /** The base URL clients use, e.g. {@code http://127.0.0.1:8080/v1}. */
+    public String baseUrl() {
+        return "http://" + config.host + ":" + port() + "/v1";
+    }
+
+    /** Stops accepting, closes every connection and stops the event loops. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (group == null) {
+            return;
+        }
+        if (server != null) {
+            server.close().syncUninterruptibly();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        group = null;
+        server = null;
+    }
+
+    /**
+     * Configures a {@link Bastion}. Setters validate at once and throw {@link IllegalArgumentException}
+     * naming the field and the bad value. Not thread-safe.
+     */
+    public static final class Builder {
+        /** Default listening address: loopback only, so an embedded gateway is not exposed by accident. */
+        public static final String DEFAULT_HOST = "127.0.0.1";
+        /** Default port. */
+        public static final int DEFAULT_PORT = 8080;
+        /** Default largest request body: 32 MiB. */
+        public static final int DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+        /** Default time allowed to connect to an upstream worker: 5 s. */
+        public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+        /** Default idle keep-alive connections kept per worker and event loop: 64. */
+        public static final int DEFAULT_MAX_IDLE_PER_WORKER = 64;
+
+        private String host = DEFAULT_HOST;
+        private int port = DEFAULT_PORT;
+        private int ioThreads = Runtime.getRuntime().availableProcessors();
+        private ModelCatalog catalog = ModelCatalog.defaults();
+        private ApiKeyStore keyStore = new InMemoryApiKeyStore();
+        private final Map<String, List<URI>> workers = new LinkedHashMap<>();
+        private int maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private int maxIdlePerWorker = DEFAULT_MAX_IDLE_PER_WORKER;
+
+        private Builder() {
+        }
+
+        /** The address to listen on; default {@value #DEFAULT_HOST}. */
+        public Builder host(String host) {
+            if (host == null || host.isBlank()) {
+                throw new IllegalArgumentException("host: must not be blank, got '" + host + "'");
+            }
+            this.host = host;
+            return this;
+        }
+
+        /** The port to listen on, 0 for an ephemeral one; default {@value #DEFAULT_PORT}. */
+        public Builder port(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port: must be 0..65535, got " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        /** Event loop threads; default the number of processors. */
+        public Builder ioThreads(int ioThreads) {
+            if (ioThreads < 1) {
+                throw new IllegalArgumentException("ioThreads: must be >= 1, got " + ioThreads);
+            }
+            this.ioThreads = ioThreads;
+            return this;
+        }
+
+        /** The models served; default {@link ModelCatalog#defaults()}. */
+        public Builder catalog(ModelCatalog catalog) {
+            this.catalog = Objects.requireNonNull(catalog, "catalog");
+            return this;
+        }
+
+        /** Where API keys are checked; default an empty {@link InMemoryApiKeyStore}. */
+        public Builder keyStore(ApiKeyStore keyStore) {
+            this.keyStore = Objects.requireNonNull(keyStore, "keyStore");
+            return this;
+        }
+
+        /**
+         * Adds an upstream worker for a model (its id or an alias). A model without workers is not
+         * listed by {@code /v1/models} and its requests get 502.
+         *
+         * @param baseUri the worker's base URI, {@code http://host:port}; the host is resolved once, at
+         *                {@link #build()}
+         */
+        public Builder worker(String model, URI baseUri) {
+            if (model == null || model.isBlank()) {
+                throw new IllegalArgumentException("model: must not be blank, got '" + model + "'");
+            }
+            Objects.requireNonNull(baseUri, "baseUri");
+            workers.computeIfAbsent(model, m -> new ArrayList<>()).add(baseUri);
+            return this;
+        }
+
+        /** Adds the same worker for every model of the catalog (a server that serves them all, like the simulator). */
+        public Builder workerForAllModels(URI baseUri) {
+            for (ModelInfo model : catalog.models()) {
+                worker(model.id(), baseUri);
+            }
+            return this;
+        }
+
+        /** The largest request body accepted, in bytes; default 32 MiB. Larger bodies get 413. */
+        public Builder maxRequestBytes(int maxRequestBytes) {
+            if (maxRequestBytes < 1024) {
+                throw new IllegalArgumentException("maxRequestBytes: must be >= 1024, got " + maxRequestBytes);
+            }
+            this.maxRequestBytes = maxRequestBytes;
+            return this;
+        }
+
+        /** Time allowed to connect to a worker; default 5 s. */
+        public Builder connectTimeout(Duration connectTimeout) {
+            if (connectTimeout == null || connectTimeout.isNegative() || connectTimeout.isZero()
+                    || connectTimeout.toMillis() > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("connectTimeout: must be positive, got " + connectTimeout);
+            }
+            this.connectTimeout = connectTimeout;
+            return this;
+        }
+
+        /** Idle keep-alive connections kept per worker and event loop; default {@value #DEFAULT_MAX_IDLE_PER_WORKER}. */
+        public Builder maxIdleConnectionsPerWorker(int maxIdle) {
+            if (maxIdle < 0) {
+                throw new IllegalArgumentException("maxIdleConnectionsPerWorker: must be >= 0, got " + maxIdle);
+            }
+            this.maxIdlePerWorker = maxIdle;
+            return this;
+        }
+
+        /**
+         * Validates the whole configuration and creates the (not yet started) gateway.
+         *
+         * @throws IllegalArgumentException when a worker names a model the catalog does not have, or its
+         *                                  URI is not usable
+         */
+        public Bastion build() {
+            Map<String, List<UpstreamWorker>> byModel = new LinkedHashMap<>();
+            workers.forEach((name, uris) -> {
+                ModelInfo model = catalog.find(name);
+                if (model == null) {
+                    throw new IllegalArgumentException("worker: the model '" + name + "' is not in the catalog");
+                }
+                List<UpstreamWorker> list = byModel.computeIfAbsent(model.id(), m -> new ArrayList<>());
+                for (URI uri : uris) {
+                    list.add(UpstreamWorker.of(uri));
+                }
+            });
+            GatewayContext context = new GatewayContext(catalog, new UpstreamRoutes(byModel), keyStore,
+                    Transport.best(), maxRequestBytes, (int) connectTimeout.toMillis(), maxIdlePerWorker);
+            Builder snapshot = new Builder();
+            snapshot.host = host;
+            snapshot.port = port;
+            snapshot.ioThreads = ioThreads;
+            return new Bastion(snapshot, context);
+        }
+    }
+}

@@ -1,0 +1,484 @@
+package ai.qubittron.bastion.netty.internal;
+
+import ai.qubittron.bastion.core.catalog.Endpoint;
+import ai.qubittron.bastion.core.catalog.ModelInfo;
+import ai.qubittron.bastion.core.error.ErrorBodies;
+import ai.qubittron.bastion.core.error.ErrorKind;
+import ai.qubittron.bastion.core.inspect.InspectedRequest;
+import ai.qubittron.bastion.core.metering.JsonSplice;
+import ai.qubittron.bastion.core.metering.RelayMeter;
+import ai.qubittron.bastion.core.metering.ResponseInspector;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One model request relayed to one upstream worker and its response relayed back: the hot path.
+ *
+ * <p>The request body is forwarded from the received buffers (retained slices; only the {@code model}
+ * value is replaced when the client used an alias). A streamed response is cut into SSE events and
+ * each event is written to the client as soon as it is whole; a non-streamed one is gathered as a
+ * composite of the received buffers. Both are watched for usage and token timing, and {@code x_metrics}
+ * is spliced into the final object: the usage chunk, or the last chunk that finished a choice, or the
+ * Responses {@code response.completed} event, or the non-streamed body.
+ *
+ * <p>Thread role: everything runs on the event loop of the client connection, which also owns the
+ * upstream connection. Ownership: the exchange owns {@code request} from construction and releases it
+ * exactly once, in {@link #complete()} or {@link #clientClosed()}; every upstream message handed to it
+ * is released here.
+ */
+final class Exchange implements UpstreamListener, SseFramer.Listener {
+
+    private static final AsciiString TEXT_EVENT_STREAM = AsciiString.cached("text/event-stream");
+    private static final int MAX_ATTEMPTS = 2;
+    private static final int MAX_BUFFERED_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+    private enum State { CONNECTING, AWAITING_HEAD, STREAMING, BUFFERING, DRAINING, DONE }
+
+    private final GatewayHandler owner;
+    private final ChannelHandlerContext ctx;
+    private final GatewayContext gateway;
+    private final FullHttpRequest request;
+    private final InspectedRequest inspected;
+    private final ModelInfo model;
+    private final String requestId;
+    private final RelayMeter meter;
+    private final ResponseInspector responseInspector;
+    private final ByteBufAllocator alloc;
+
+    private State state = State.CONNECTING;
+    private UpstreamWorker worker;
+    private Channel upstream;
+    private int attempts;
+    private HttpResponseStatus upstreamStatus;
+    private HttpHeaders upstreamHeaders;
+    private boolean upstreamKeepAlive;
+    private CompositeByteBuf buffered;
+    private SseFramer framer;
+    private ByteBuf held;
+    private boolean metricsSent;
+
+    Exchange(GatewayHandler owner, ChannelHandlerContext ctx, GatewayContext gateway, FullHttpRequest request,
+             InspectedRequest inspected, ModelInfo model, String requestId, long startNanos,
+             ResponseInspector responseInspector) {
+        this.owner = owner;
+        this.ctx = ctx;
+        this.gateway = gateway;
+        this.request = request;
+        this.inspected = inspected;
+        this.model = model;
+        this.requestId = requestId;
+        this.meter = new RelayMeter(startNanos);
+        this.responseInspector = responseInspector;
+        this.alloc = ctx.alloc();
+    }
+
+    /** Picks a worker, connects (or reuses a connection) and sends the request. */
+    void start() {
+        worker = gateway.routes().next(model.id());
+        if (worker == null) {
+            fail(ErrorKind.UPSTREAM_ERROR, "No upstream worker serves the model '" + model.id() + "'.");
+            return;
+        }
+        connect(false);
+    }
+
+    private void connect(boolean fresh) {
+        attempts++;
+        state = State.CONNECTING;
+        UpstreamPool pool = gateway.pool(ctx.channel().eventLoop());
+        Future<Channel> acquired = pool.acquire(worker, fresh);
+        if (acquired.isDone()) {
+            connected(acquired);
+        } else {
+            acquired.addListener(f -> connected(acquired));
+        }
+    }
+
+    private void connected(Future<Channel> acquired) {
+        if (!acquired.isSuccess()) {
+            if (state != State.DONE) {
+                fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server for '" + model.id() + "' is unreachable.");
+            }
+            return;
+        }
+        Channel ch = acquired.getNow();
+        if (state == State.DONE) {
+            // the client went away while we connected: the connection is clean, keep it
+            gateway.pool(ctx.channel().eventLoop()).release(worker, ch, true);
+            return;
+        }
+        upstream = ch;
+        UpstreamPool.attach(ch, this);
+        state = State.AWAITING_HEAD;
+        ByteBuf body = upstreamBody();
+        DefaultHttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, inspected.endpoint().path());
+        head.headers()
+                .set(HttpHeaderNames.HOST, worker.hostHeader())
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+                .set(HttpHeaderNames.ACCEPT, inspected.stream() ? TEXT_EVENT_STREAM : HttpHeaderValues.APPLICATION_JSON)
+                .set(HttpResponses.X_REQUEST_ID, requestId);
+        ch.write(head, ch.voidPromise());
+        ch.writeAndFlush(new DefaultLastHttpContent(body)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    }
+
+    /**
+     * The body to send upstream: the client's bytes as they are (a retained duplicate), or, when the
+     * client named the model by an alias, the same bytes around the upstream's name for it.
+     */
+    private ByteBuf upstreamBody() {
+        ByteBuf content = request.content();
+        String upstreamName = model.upstreamName();
+        if (upstreamName.equals(inspected.model()) && inspected.modelEnd() - inspected.modelStart() == upstreamName.length() + 2) {
+            return content.retainedDuplicate();
+        }
+        int base = content.readerIndex();
+        byte[] name = ("\"" + upstreamName + "\"").getBytes(StandardCharsets.UTF_8);
+        CompositeByteBuf body = alloc.compositeBuffer(3);
+        body.addComponents(true,
+                content.retainedSlice(base, inspected.modelStart()),
+                Unpooled.wrappedBuffer(name),
+                content.retainedSlice(base + inspected.modelEnd(), content.readableBytes() - inspected.modelEnd()));
+        return body;
+    }
+
+    @Override
+    public void onUpstreamMessage(HttpObject message) {
+        try {
+            if (state == State.DONE) {
+                return;
+            }
+            if (message instanceof HttpResponse response) {
+                onHead(response);
+            }
+            if (state != State.DONE && message instanceof HttpContent content) {
+                onContent(content);
+                if (state != State.DONE && content instanceof LastHttpContent) {
+                    onEnd();
+                }
+            }
+        } finally {
+            ReferenceCountUtil.release(message);
+        }
+    }
+
+    private void onHead(HttpResponse response) {
+        if (response.decoderResult().isFailure()) {
+            abortUpstream();
+            fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server sent a malformed response.");
+            return;
+        }
+        if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+            return;
+        }
+        upstreamStatus = response.status();
+        upstreamHeaders = response.headers();
+        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        meter.firstByte(System.nanoTime());
+        String contentType = upstreamHeaders.get(HttpHeaderNames.CONTENT_TYPE, "");
+        if (upstreamStatus.code() >= 500) {
+            state = State.DRAINING;
+        } else if (upstreamStatus.codeClass() == HttpStatusClass.SUCCESS && contentType.startsWith("text/event-stream")) {
+            state = State.STREAMING;
+            framer = new SseFramer(alloc, this);
+            DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, contentType)
+                    .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
+                    .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
+                    .set(HttpResponses.X_REQUEST_ID, requestId);
+            if (!owner.keepAlive()) {
+                head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+            ctx.write(head, ctx.voidPromise());
+        } else {
+            state = State.BUFFERING;
+            buffered = alloc.compositeBuffer(Integer.MAX_VALUE);
+        }
+    }
+
+    private void onContent(HttpContent content) {
+        switch (state) {
+            case STREAMING -> framer.feed(content.content());
+            case BUFFERING -> {
+                if (buffered.readableBytes() + content.content().readableBytes() > MAX_BUFFERED_RESPONSE_BYTES) {
+                    abortUpstream();
+                    fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server's response is too large.");
+                    return;
+                }
+                buffered.addComponent(true, content.content().retain());
+            }
+            default -> {
+                // DRAINING an upstream error body, or AWAITING_HEAD after a 1xx
+            }
+        }
+    }
+
+    private void onEnd() {
+        meter.end(System.nanoTime());
+        State ended = state;
+        releaseUpstream();
+        switch (ended) {
+            case STREAMING -> {
+                framer.finish();
+                if (held != null) {
+                    writeHeld(!metricsSent);
+                }
+                owner.writeLast(LastHttpContent.EMPTY_LAST_CONTENT);
+                complete();
+            }
+            case BUFFERING -> respondBuffered();
+            case DRAINING -> fail(ErrorKind.UPSTREAM_ERROR,
+                    "The upstream model server answered " + upstreamStatus.code() + ".");
+            default -> fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server sent no response.");
+        }
+    }
+
+    private void respondBuffered() {
+        ByteBuf body = buffered;
+        buffered = null;
+        String contentType = upstreamHeaders.get(HttpHeaderNames.CONTENT_TYPE, "application/json");
+        if (upstreamStatus.codeClass() == HttpStatusClass.SUCCESS && contentType.startsWith("application/json")
+                && responseInspector.inspect(body)) {
+            if (responseInspector.hasUsage()) {
+                meter.usage(responseInspector.inputTokens(), responseInspector.outputTokens());
+            }
+            body = JsonSplice.insertMember(alloc, body, meter.xMetricsMember(false));
+        }
+        FullHttpResponse response = HttpResponses.json(upstreamStatus, body, requestId);
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        owner.respond(response);
+        complete();
+    }
+
+    /** One whole SSE event from the upstream stream; this exchange owns it. */
+    @Override
+    public void onEvent(ByteBuf event) {
+        if (state != State.STREAMING) {
+            event.release();
+            return;
+        }
+        ByteBuf data = dataOf(event);
+        if (data == null) {
+            flushHeld();
+            writeClient(event);
+            return;
+        }
+        long now = System.nanoTime();
+        if (isDone(data)) {
+            meter.end(now);
+            if (held != null) {
+                writeHeld(!metricsSent);
+            }
+            writeClient(event);
+            return;
+        }
+        if (responseInspector.inspect(data)) {
+            if (responseInspector.carriesTokens()) {
+                meter.tokenEvent(now);
+            }
+            if (responseInspector.hasUsage()) {
+                meter.usage(responseInspector.inputTokens(), responseInspector.outputTokens());
+            }
+        }
+        if (inspected.endpoint() == Endpoint.RESPONSES) {
+            writeClient(isFinalResponsesEvent(responseInspector.type()) && !metricsSent ? withMetrics(event, now) : event);
+        } else if (responseInspector.hasUsage() && !metricsSent) {
+            flushHeld();
+            writeClient(withMetrics(event, now));
+        } else if (responseInspector.finishesChoice() && !metricsSent) {
+            flushHeld();
+            held = event;
+        } else {
+            flushHeld();
+            writeClient(event);
+        }
+    }
+
+    private static boolean isFinalResponsesEvent(String type) {
+        return "response.completed".equals(type) || "response.incomplete".equals(type) || "response.failed".equals(type);
+    }
+
+    private ByteBuf withMetrics(ByteBuf event, long now) {
+        meter.end(now);
+        metricsSent = true;
+        return JsonSplice.insertMember(alloc, event, meter.xMetricsMember(true));
+    }
+
+    private void flushHeld() {
+        if (held != null) {
+            writeHeld(false);
+        }
+    }
+
+    private void writeHeld(boolean withMetrics) {
+        ByteBuf event = held;
+        held = null;
+        writeClient(withMetrics ? withMetrics(event, System.nanoTime()) : event);
+    }
+
+    /** Writes (without flushing) one piece of the stream to the client; takes ownership. */
+    private void writeClient(ByteBuf piece) {
+        ctx.write(new DefaultHttpContent(piece), ctx.voidPromise());
+        if (!ctx.channel().isWritable() && upstream != null) {
+            upstream.config().setAutoRead(false);
+        }
+    }
+
+    /** The client can take more: resume reading the upstream. */
+    void clientWritable() {
+        if (upstream != null && state == State.STREAMING) {
+            upstream.config().setAutoRead(true);
+        }
+    }
+
+    /** The {@code data:} payload of an event (a slice, not retained), or {@code null} when it has none. */
+    private static ByteBuf dataOf(ByteBuf event) {
+        int lineStart = event.readerIndex();
+        int end = event.writerIndex();
+        while (lineStart < end) {
+            int lineEnd = event.indexOf(lineStart, end, (byte) '\n');
+            if (lineEnd < 0) {
+                lineEnd = end;
+            }
+            if (lineEnd - lineStart >= 5 && event.getByte(lineStart) == 'd' && event.getByte(lineStart + 1) == 'a'
+                    && event.getByte(lineStart + 2) == 't' && event.getByte(lineStart + 3) == 'a'
+                    && event.getByte(lineStart + 4) == ':') {
+                int from = lineStart + 5;
+                if (from < lineEnd && event.getByte(from) == ' ') {
+                    from++;
+                }
+                int to = lineEnd > from && event.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
+                return event.slice(from, to - from);
+            }
+            lineStart = lineEnd + 1;
+        }
+        return null;
+    }
+
+    private static boolean isDone(ByteBuf data) {
+        return data.readableBytes() == 6 && data.getByte(data.readerIndex()) == '['
+                && data.toString(StandardCharsets.US_ASCII).equals("[DONE]");
+    }
+
+    @Override
+    public void onUpstreamReadComplete() {
+        if (state == State.STREAMING) {
+            ctx.flush();
+        }
+    }
+
+    @Override
+    public void onUpstreamClosed(Throwable cause) {
+        Channel closed = upstream;
+        upstream = null;
+        if (state == State.DONE) {
+            return;
+        }
+        if (state == State.AWAITING_HEAD && closed != null && UpstreamPool.isReused(closed) && attempts < MAX_ATTEMPTS) {
+            // a kept-alive connection the worker had closed meanwhile: nothing was processed, send again
+            connect(true);
+            return;
+        }
+        fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server closed the connection before the response was complete.");
+    }
+
+    /** The client connection closed: abandon the upstream request at once (the worker sees the close). */
+    void clientClosed() {
+        if (state == State.DONE) {
+            return;
+        }
+        abortUpstream();
+        state = State.DONE;
+        releaseBuffers();
+    }
+
+    /**
+     * Tells the client about a failure: an OpenAI-shaped error response, or, when the stream has
+     * already begun, a final {@code data: {"error":…}} event that ends it.
+     */
+    private void fail(ErrorKind kind, String message) {
+        if (state == State.DONE) {
+            return;
+        }
+        abortUpstream();
+        if (state == State.STREAMING) {
+            flushHeld();
+            framer.discard();
+            ByteBuf event = alloc.buffer();
+            event.writeCharSequence("data: ", StandardCharsets.US_ASCII);
+            event.writeBytes(ErrorBodies.json(kind, message));
+            event.writeCharSequence("\n\n", StandardCharsets.US_ASCII);
+            ctx.write(new DefaultHttpContent(event), ctx.voidPromise());
+            owner.writeLast(LastHttpContent.EMPTY_LAST_CONTENT);
+        } else {
+            owner.respond(HttpResponses.error(kind, message, requestId));
+        }
+        complete();
+    }
+
+    private void abortUpstream() {
+        Channel ch = upstream;
+        upstream = null;
+        if (ch != null) {
+            UpstreamPool.abort(ch);
+        }
+    }
+
+    /** Hands the upstream connection back to the pool once its response is complete. */
+    private void releaseUpstream() {
+        Channel ch = upstream;
+        upstream = null;
+        if (ch != null) {
+            gateway.pool(ctx.channel().eventLoop()).release(worker, ch, upstreamKeepAlive);
+        }
+    }
+
+    private void complete() {
+        state = State.DONE;
+        releaseBuffers();
+        owner.exchangeDone(this);
+    }
+
+    private void releaseBuffers() {
+        request.release();
+        if (buffered != null) {
+            buffered.release();
+            buffered = null;
+        }
+        if (held != null) {
+            held.release();
+            held = null;
+        }
+        if (framer != null) {
+            framer.discard();
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package ai.qubittron.bastion.netty.internal;
+
+import ai.qubittron.bastion.core.catalog.ModelCatalog;
+import ai.qubittron.bastion.core.catalog.ModelInfo;
+import ai.qubittron.bastion.spi.auth.ApiKeyStore;
+import ai.qubittron.bastion.spi.auth.ApiPrincipal;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * Everything the connections of one gateway share: configuration, the catalog and routes, the key
+ * store, and the upstream pools, one per event loop. Immutable but for the pools, which are each
+ * confined to their loop.
+ */
+public final class GatewayContext {
+
+    private static final JsonFactory JSON = new JsonFactory();
+
+    private final ModelCatalog catalog;
+    private final UpstreamRoutes routes;
+    private final ApiKeyStore keyStore;
+    private final Transport transport;
+    private final int maxRequestBytes;
+    private final int connectTimeoutMillis;
+    private final int maxIdlePerWorker;
+    private final byte[] modelsJson;
+    private final FastThreadLocal<UpstreamPool> pools = new FastThreadLocal<>();
+
+    public GatewayContext(ModelCatalog catalog, UpstreamRoutes routes, ApiKeyStore keyStore, Transport transport,
+                          int maxRequestBytes, int connectTimeoutMillis, int maxIdlePerWorker) {
+        this.catalog = catalog;
+        this.routes = routes;
+        this.keyStore = keyStore;
+        this.transport = transport;
+        this.maxRequestBytes = maxRequestBytes;
+        this.connectTimeoutMillis = connectTimeoutMillis;
+        this.maxIdlePerWorker = maxIdlePerWorker;
+        this.modelsJson = modelsJson(catalog.models(), null);
+    }
+
+    ModelCatalog catalog() {
+        return catalog;
+    }
+
+    UpstreamRoutes routes() {
+        return routes;
+    }
+
+    ApiKeyStore keyStore() {
+        return keyStore;
+    }
+
+    int maxRequestBytes() {
+        return maxRequestBytes;
+    }
+
+    /** The pool of the calling event loop; must be called on {@code loop}. */
+    UpstreamPool pool(EventLoop loop) {
+        UpstreamPool pool = pools.get();
+        if (pool == null) {
+            pool = new UpstreamPool(loop, transport, connectTimeoutMillis, maxIdlePerWorker);
+            pools.set(pool);
+        }
+        return pool;
+    }
+
+    /** The {@code /v1/models} body for this principal: the served models it may use. Do not modify. */
+    byte[] models(ApiPrincipal principal) {
+        return principal.allowedModels().isEmpty() ? modelsJson : modelsJson(catalog.models(), principal);
+    }
+
+    /** The {@code /v1/models/{id}} body, or {@code null} when the principal cannot see that model. */
+    byte[] model(ApiPrincipal principal, String name) {
+        ModelInfo model = catalog.find(name);
+        if (model == null || !routes.serves(model.id()) || !principal.mayUse(model.id())) {
+            return null;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            writeModel(g, model);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private byte[] modelsJson(List<ModelInfo> models, ApiPrincipal principal) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(2048);
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("object", "list");
+            g.writeArrayFieldStart("data");
+            for (ModelInfo model : models) {
+                if (routes.serves(model.id()) && (principal == null || principal.mayUse(model.id()))) {
+                    writeModel(g, model);
+                }
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static void writeModel(JsonGenerator g, ModelInfo model) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("id", model.id());
+        g.writeStringField("object", "model");
+        g.writeNumberField("created", model.created());
+        g.writeStringField("owned_by", model.ownedBy());
+        g.writeEndObject();
+    }
+}

@@ -1,0 +1,56 @@
+package ai.qubittron.bastion.netty.internal;
+
+import ai.qubittron.bastion.core.error.ErrorBodies;
+import ai.qubittron.bastion.core.error.ErrorKind;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** Builds the gateway's own responses: OpenAI-shaped errors and JSON documents. */
+final class HttpResponses {
+
+    static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+
+    private HttpResponses() {
+    }
+
+    /** An error response whose body is {@code {"error":{"message","type","code"}}}. */
+    static FullHttpResponse error(ErrorKind kind, String message, String requestId) {
+        byte[] body = kind == ErrorKind.INVALID_API_KEY ? ErrorBodies.invalidApiKey() : ErrorBodies.json(kind, message);
+        FullHttpResponse response = json(HttpResponseStatus.valueOf(kind.status()), Unpooled.wrappedBuffer(body), requestId);
+        if (kind == ErrorKind.INVALID_API_KEY) {
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+        }
+        return response;
+    }
+
+    /** A JSON response; takes ownership of {@code body}. */
+    static FullHttpResponse json(HttpResponseStatus status, ByteBuf body, String requestId) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        if (requestId != null) {
+            response.headers().set(X_REQUEST_ID, requestId);
+        }
+        return response;
+    }
+
+    /** A new request id: {@code req_} and 16 hex digits, sent to the client and the upstream. */
+    static String newRequestId() {
+        long bits = ThreadLocalRandom.current().nextLong();
+        StringBuilder id = new StringBuilder(20).append("req_");
+        String hex = Long.toHexString(bits);
+        for (int i = hex.length(); i < 16; i++) {
+            id.append('0');
+        }
+        return id.append(hex).toString();
+    }
+}

@@ -1,0 +1,172 @@
+package ai.qubittron.bastion.netty.internal;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Keep-alive HTTP/1.1 connections to the upstream workers, owned by ONE event loop: the loop that
+ * accepted the client connections it serves. Connections are made on that loop, so a relay never hops
+ * threads and the pool needs no lock; every method must be called on {@link #loop()}.
+ *
+ * <p>Connections are taken most-recently-used first (warm ones), and at most
+ * {@code maxIdlePerWorker} idle ones are kept per worker; a connection found closed is dropped.
+ */
+final class UpstreamPool {
+
+    static final String CODEC = "upstream-codec";
+    static final String RELAY = "upstream-relay";
+
+    private final EventLoop loop;
+    private final Bootstrap bootstrap;
+    private final int maxIdlePerWorker;
+    private final Map<UpstreamWorker, ArrayDeque<Channel>> idle = new HashMap<>();
+
+    UpstreamPool(EventLoop loop, Transport transport, int connectTimeoutMillis, int maxIdlePerWorker) {
+        this.loop = loop;
+        this.maxIdlePerWorker = maxIdlePerWorker;
+        this.bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(transport.socketChannel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline()
+                                .addLast(CODEC, new HttpClientCodec())
+                                .addLast(RELAY, new RelayHandler());
+                    }
+                });
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    /**
+     * A connection to the worker: an idle one when there is one, else a new one.
+     *
+     * @param fresh {@code true} to skip idle connections (a retry after a reused one failed)
+     * @return a future completed on {@link #loop()}; a reused connection is flagged by {@link #isReused}
+     */
+    Future<Channel> acquire(UpstreamWorker worker, boolean fresh) {
+        ArrayDeque<Channel> channels = idle.get(worker);
+        if (!fresh && channels != null) {
+            Channel ch;
+            while ((ch = channels.pollLast()) != null) {
+                if (ch.isActive()) {
+                    relay(ch).reused = true;
+                    return loop.newSucceededFuture(ch);
+                }
+            }
+        }
+        Promise<Channel> promise = loop.newPromise();
+        ChannelFuture connect = bootstrap.connect(worker.address());
+        connect.addListener(f -> {
+            if (f.isSuccess()) {
+                promise.setSuccess(connect.channel());
+            } else {
+                promise.setFailure(f.cause());
+            }
+        });
+        return promise;
+    }
+
+    /** Whether the connection was taken from the idle list (it may have been closed by the worker meanwhile). */
+    static boolean isReused(Channel ch) {
+        return relay(ch).reused;
+    }
+
+    /** Attaches the listener that receives this connection's responses until {@link #release} or close. */
+    static void attach(Channel ch, UpstreamListener listener) {
+        relay(ch).listener = listener;
+    }
+
+    /**
+     * Gives a connection back after a complete response. It is kept for reuse when the response allowed
+     * keep-alive, else closed.
+     */
+    void release(UpstreamWorker worker, Channel ch, boolean keepAlive) {
+        RelayHandler relay = relay(ch);
+        relay.listener = null;
+        if (!keepAlive || !ch.isActive()) {
+            ch.close();
+            return;
+        }
+        ch.config().setAutoRead(true);
+        ArrayDeque<Channel> channels = idle.computeIfAbsent(worker, w -> new ArrayDeque<>());
+        if (channels.size() >= maxIdlePerWorker) {
+            ch.close();
+            return;
+        }
+        channels.addLast(ch);
+    }
+
+    /** Closes a connection whose response is abandoned (client gone, error); the worker sees the close. */
+    static void abort(Channel ch) {
+        relay(ch).listener = null;
+        ch.close();
+    }
+
+    private static RelayHandler relay(Channel ch) {
+        return (RelayHandler) ch.pipeline().get(RELAY);
+    }
+
+    /** Passes a connection's responses to the listener attached to it; without one, drops and closes. */
+    private static final class RelayHandler extends ChannelInboundHandlerAdapter {
+        UpstreamListener listener;
+        boolean reused;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            UpstreamListener current = listener;
+            if (current != null && msg instanceof HttpObject http) {
+                current.onUpstreamMessage(http);
+            } else {
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            UpstreamListener current = listener;
+            if (current != null) {
+                current.onUpstreamReadComplete();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            UpstreamListener current = listener;
+            listener = null;
+            if (current != null) {
+                current.onUpstreamClosed(null);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            UpstreamListener current = listener;
+            listener = null;
+            ctx.close();
+            if (current != null) {
+                current.onUpstreamClosed(cause);
+            }
+        }
+    }
+}

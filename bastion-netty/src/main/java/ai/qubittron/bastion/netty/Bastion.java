@@ -140,6 +140,11 @@ public final class Bastion implements AutoCloseable {
         public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
         /** Default idle keep-alive connections kept per worker and event loop: 64. */
         public static final int DEFAULT_MAX_IDLE_PER_WORKER = 64;
+        /**
+         * Default longest silence of an upstream connection: 5 minutes. A non-streamed answer arrives
+         * only once the whole output is generated, so this must exceed the longest generation.
+         */
+        public static final Duration DEFAULT_UPSTREAM_IDLE_TIMEOUT = Duration.ofMinutes(5);
 
         private String host = DEFAULT_HOST;
         private int port = DEFAULT_PORT;
@@ -150,6 +155,7 @@ public final class Bastion implements AutoCloseable {
         private int maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private int maxIdlePerWorker = DEFAULT_MAX_IDLE_PER_WORKER;
+        private Duration upstreamIdleTimeout = DEFAULT_UPSTREAM_IDLE_TIMEOUT;
 
         private Builder() {
         }
@@ -246,6 +252,19 @@ public final class Bastion implements AutoCloseable {
         }
 
         /**
+         * How long an upstream connection may carry no byte either way; default 5 minutes. A request
+         * whose worker stays silent that long gets 502 (or, mid-stream, a final error event), and an
+         * idle pooled connection that old is closed.
+         */
+        public Builder upstreamIdleTimeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("upstreamIdleTimeout: must be positive, got " + timeout);
+            }
+            this.upstreamIdleTimeout = timeout;
+            return this;
+        }
+
+        /**
          * Validates the whole configuration and creates the (not yet started) gateway.
          *
          * @throws IllegalArgumentException when a worker names a model the catalog does not have, or its
@@ -264,7 +283,8 @@ public final class Bastion implements AutoCloseable {
                 }
             });
             GatewayContext context = new GatewayContext(catalog, new UpstreamRoutes(byModel), keyStore,
-                    Transport.best(), maxRequestBytes, (int) connectTimeout.toMillis(), maxIdlePerWorker);
+                    Transport.best(), maxRequestBytes, (int) connectTimeout.toMillis(), maxIdlePerWorker,
+                    upstreamIdleTimeout.toMillis());
             Builder snapshot = new Builder();
             snapshot.host = host;
             snapshot.port = port;

@@ -33,6 +33,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -407,7 +408,9 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             connect(true);
             return;
         }
-        fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server closed the connection before the response was complete.");
+        fail(ErrorKind.UPSTREAM_ERROR, cause instanceof ReadTimeoutException
+                ? "The upstream model server sent nothing for " + gateway.upstreamIdleTimeoutMillis() + " ms."
+                : "The upstream model server closed the connection before the response was complete.");
     }
 
     /** The client connection closed: abandon the upstream request at once (the worker sees the close). */

@@ -29,11 +29,13 @@ public final class GatewayContext {
     private final int maxRequestBytes;
     private final int connectTimeoutMillis;
     private final int maxIdlePerWorker;
+    private final long upstreamIdleTimeoutMillis;
     private final byte[] modelsJson;
     private final FastThreadLocal<UpstreamPool> pools = new FastThreadLocal<>();
 
     public GatewayContext(ModelCatalog catalog, UpstreamRoutes routes, ApiKeyStore keyStore, Transport transport,
-                          int maxRequestBytes, int connectTimeoutMillis, int maxIdlePerWorker) {
+                          int maxRequestBytes, int connectTimeoutMillis, int maxIdlePerWorker,
+                          long upstreamIdleTimeoutMillis) {
         this.catalog = catalog;
         this.routes = routes;
         this.keyStore = keyStore;
@@ -41,6 +43,7 @@ public final class GatewayContext {
         this.maxRequestBytes = maxRequestBytes;
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.maxIdlePerWorker = maxIdlePerWorker;
+        this.upstreamIdleTimeoutMillis = upstreamIdleTimeoutMillis;
         this.modelsJson = modelsJson(catalog.models(), null);
     }
 
@@ -60,11 +63,15 @@ public final class GatewayContext {
         return maxRequestBytes;
     }
 
+    long upstreamIdleTimeoutMillis() {
+        return upstreamIdleTimeoutMillis;
+    }
+
     /** The pool of the calling event loop; must be called on {@code loop}. */
     UpstreamPool pool(EventLoop loop) {
         UpstreamPool pool = pools.get();
         if (pool == null) {
-            pool = new UpstreamPool(loop, transport, connectTimeoutMillis, maxIdlePerWorker);
+            pool = new UpstreamPool(loop, transport, connectTimeoutMillis, maxIdlePerWorker, upstreamIdleTimeoutMillis);
             pools.set(pool);
         }
         return pool;

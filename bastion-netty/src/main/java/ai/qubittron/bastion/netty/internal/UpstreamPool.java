@@ -10,12 +10,16 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Keep-alive HTTP/1.1 connections to the upstream workers, owned by ONE event loop: the loop that
@@ -23,10 +27,13 @@ import java.util.Map;
  * threads and the pool needs no lock; every method must be called on {@link #loop()}.
  *
  * <p>Connections are taken most-recently-used first (warm ones), and at most
- * {@code maxIdlePerWorker} idle ones are kept per worker; a connection found closed is dropped.
+ * {@code maxIdlePerWorker} idle ones are kept per worker; a connection found closed is dropped. A
+ * connection with no traffic either way for the idle timeout is closed: in use, its request fails
+ * (the worker is stuck); in the pool, it is stale.
  */
 final class UpstreamPool {
 
+    static final String IDLE = "upstream-idle";
     static final String CODEC = "upstream-codec";
     static final String RELAY = "upstream-relay";
 
@@ -35,7 +42,12 @@ final class UpstreamPool {
     private final int maxIdlePerWorker;
     private final Map<UpstreamWorker, ArrayDeque<Channel>> idle = new HashMap<>();
 
-    UpstreamPool(EventLoop loop, Transport transport, int connectTimeoutMillis, int maxIdlePerWorker) {
+    /**
+     * @param idleTimeoutMillis how long a connection may go without a byte either way: a request
+     *                          waiting that long for the worker fails, an idle pooled connection closes
+     */
+    UpstreamPool(EventLoop loop, Transport transport, int connectTimeoutMillis, int maxIdlePerWorker,
+                 long idleTimeoutMillis) {
         this.loop = loop;
         this.maxIdlePerWorker = maxIdlePerWorker;
         this.bootstrap = new Bootstrap()
@@ -47,6 +59,7 @@ final class UpstreamPool {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline()
+                                .addLast(IDLE, new IdleStateHandler(0, 0, idleTimeoutMillis, TimeUnit.MILLISECONDS))
                                 .addLast(CODEC, new HttpClientCodec())
                                 .addLast(RELAY, new RelayHandler());
                     }
@@ -156,6 +169,20 @@ final class UpstreamPool {
             listener = null;
             if (current != null) {
                 current.onUpstreamClosed(null);
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent) {
+                UpstreamListener current = listener;
+                listener = null;
+                ctx.close();
+                if (current != null) {
+                    current.onUpstreamClosed(ReadTimeoutException.INSTANCE);
+                }
+            } else {
+                ctx.fireUserEventTriggered(evt);
             }
         }
 

@@ -66,8 +66,9 @@ public final class RequestInspector extends ByteBufJsonReader {
         } catch (GatewayException e) {
             throw e;
         } catch (JsonProcessingException e) {
+            // some failures (a nesting or length limit) carry no location
             throw invalid("We could not parse the JSON body of your request: " + e.getOriginalMessage()
-                    + " (at byte " + e.getLocation().getByteOffset() + ").");
+                    + (e.getLocation() == null ? "." : " (at byte " + e.getLocation().getByteOffset() + ")."));
         } catch (IOException e) {
             throw invalid("We could not parse the JSON body of your request: " + e.getMessage() + ".");
         }

@@ -33,10 +33,10 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -57,6 +57,7 @@ import java.nio.charset.StandardCharsets;
 final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     private static final AsciiString TEXT_EVENT_STREAM = AsciiString.cached("text/event-stream");
+    private static final byte[] LINE_FEED = {'\n'};
     private static final int MAX_ATTEMPTS = 2;
     private static final int MAX_BUFFERED_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -176,10 +177,17 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             if (state == State.DONE) {
                 return;
             }
+            if (message.decoderResult().isFailure()) {
+                // the connection's decoder is now in an unknown state: never reuse it
+                abortUpstream();
+                fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server sent a malformed response.");
+                return;
+            }
             if (message instanceof HttpResponse response) {
                 onHead(response);
             }
-            if (state != State.DONE && message instanceof HttpContent content) {
+            if (message instanceof HttpContent content && state != State.DONE && state != State.AWAITING_HEAD) {
+                // (content while still AWAITING_HEAD is the empty end of a 1xx interim response)
                 onContent(content);
                 if (state != State.DONE && content instanceof LastHttpContent) {
                     onEnd();
@@ -191,11 +199,6 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     }
 
     private void onHead(HttpResponse response) {
-        if (response.decoderResult().isFailure()) {
-            abortUpstream();
-            fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server sent a malformed response.");
-            return;
-        }
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
             return;
         }
@@ -213,8 +216,13 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             head.headers()
                     .set(HttpHeaderNames.CONTENT_TYPE, contentType)
                     .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
-                    .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
                     .set(HttpResponses.X_REQUEST_ID, requestId);
+            if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+                // no chunked encoding in HTTP/1.0: the stream ends when the connection closes
+                owner.closeAfterResponse();
+            } else {
+                head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
             if (!owner.keepAlive()) {
                 head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
@@ -227,7 +235,12 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     private void onContent(HttpContent content) {
         switch (state) {
-            case STREAMING -> framer.feed(content.content());
+            case STREAMING -> {
+                if (!framer.feed(content.content())) {
+                    fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server sent a stream event larger than "
+                            + SseFramer.MAX_EVENT_BYTES + " bytes.");
+                }
+            }
             case BUFFERING -> {
                 if (buffered.readableBytes() + content.content().readableBytes() > MAX_BUFFERED_RESPONSE_BYTES) {
                     abortUpstream();
@@ -275,6 +288,10 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         }
         FullHttpResponse response = HttpResponses.json(upstreamStatus, body, requestId);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        String retryAfter = upstreamHeaders.get(HttpHeaderNames.RETRY_AFTER);
+        if (retryAfter != null) {
+            response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
+        }
         owner.respond(response);
         complete();
     }
@@ -288,26 +305,36 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         }
         ByteBuf data = dataOf(event);
         if (data == null) {
-            flushHeld();
+            // a comment or a retry hint: no meaning for metering, and may pass a held chunk
             writeClient(event);
             return;
         }
         long now = System.nanoTime();
-        if (isDone(data)) {
-            meter.end(now);
-            if (held != null) {
-                writeHeld(!metricsSent);
+        boolean parsed;
+        try {
+            if (isDone(data)) {
+                meter.end(now);
+                if (held != null) {
+                    writeHeld(!metricsSent);
+                }
+                writeClient(event);
+                return;
             }
+            parsed = responseInspector.inspect(data);
+        } finally {
+            data.release();
+        }
+        if (!parsed) {
+            // not JSON we understand: relay it untouched, in order
+            flushHeld();
             writeClient(event);
             return;
         }
-        if (responseInspector.inspect(data)) {
-            if (responseInspector.carriesTokens()) {
-                meter.tokenEvent(now);
-            }
-            if (responseInspector.hasUsage()) {
-                meter.usage(responseInspector.inputTokens(), responseInspector.outputTokens());
-            }
+        if (responseInspector.carriesTokens()) {
+            meter.tokenEvent(now);
+        }
+        if (responseInspector.hasUsage()) {
+            meter.usage(responseInspector.inputTokens(), responseInspector.outputTokens());
         }
         if (inspected.endpoint() == Endpoint.RESPONSES) {
             writeClient(isFinalResponsesEvent(responseInspector.type()) && !metricsSent ? withMetrics(event, now) : event);
@@ -360,8 +387,14 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         }
     }
 
-    /** The {@code data:} payload of an event (a slice, not retained), or {@code null} when it has none. */
-    private static ByteBuf dataOf(ByteBuf event) {
+    /**
+     * The {@code data:} payload of an event, or {@code null} when it has none. Several {@code data:}
+     * lines are joined with line feeds, as the SSE standard says. The caller releases the result, which
+     * shares the event's bytes (retained slices).
+     */
+    private ByteBuf dataOf(ByteBuf event) {
+        ByteBuf data = null;
+        CompositeByteBuf joined = null;
         int lineStart = event.readerIndex();
         int end = event.writerIndex();
         while (lineStart < end) {
@@ -377,11 +410,21 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
                     from++;
                 }
                 int to = lineEnd > from && event.getByte(lineEnd - 1) == '\r' ? lineEnd - 1 : lineEnd;
-                return event.slice(from, to - from);
+                ByteBuf line = event.retainedSlice(from, to - from);
+                if (data == null) {
+                    data = line;
+                } else {
+                    if (joined == null) {
+                        joined = alloc.compositeBuffer();
+                        joined.addComponent(true, data);
+                        data = joined;
+                    }
+                    joined.addComponents(true, Unpooled.wrappedBuffer(LINE_FEED), line);
+                }
             }
             lineStart = lineEnd + 1;
         }
-        return null;
+        return data;
     }
 
     private static boolean isDone(ByteBuf data) {
@@ -403,14 +446,24 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         if (state == State.DONE) {
             return;
         }
-        if (state == State.AWAITING_HEAD && closed != null && UpstreamPool.isReused(closed) && attempts < MAX_ATTEMPTS) {
+        if (state == State.AWAITING_HEAD && closed != null && UpstreamPool.isReused(closed) && attempts < MAX_ATTEMPTS
+                && (cause == null || cause instanceof IOException)) {
             // a kept-alive connection the worker had closed meanwhile: nothing was processed, send again
             connect(true);
             return;
         }
-        fail(ErrorKind.UPSTREAM_ERROR, cause instanceof ReadTimeoutException
-                ? "The upstream model server sent nothing for " + gateway.upstreamIdleTimeoutMillis() + " ms."
-                : "The upstream model server closed the connection before the response was complete.");
+        fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server closed the connection before the response was complete.");
+    }
+
+    @Override
+    public void onUpstreamIdle() {
+        if (state == State.STREAMING && !ctx.channel().isWritable()) {
+            // the upstream is paused because the client stopped reading: the client is the one stuck
+            ctx.close();
+            return;
+        }
+        abortUpstream();
+        fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server sent nothing for " + gateway.upstreamIdleTimeoutMillis() + " ms.");
     }
 
     /** The client connection closed: abandon the upstream request at once (the worker sees the close). */

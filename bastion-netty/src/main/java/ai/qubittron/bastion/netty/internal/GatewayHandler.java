@@ -42,10 +42,22 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = Logger.getLogger(GatewayHandler.class.getName());
     private static final String BEARER = "Bearer ";
 
+    /**
+     * Stands in the request sequence for a request whose body was too large: the aggregator drops the
+     * body and passes this instead, so that the 413 is answered in order.
+     *
+     * @param keepAlive whether the connection can go on after the 413: the client's body is discarded
+     *                  as it arrives, unless the client waits for {@code 100 Continue} and will never
+     *                  send it, in which case the connection must close
+     */
+    record Oversized(boolean keepAlive) {
+    }
+
     private final GatewayContext gateway;
     private final RequestInspector requestInspector = new RequestInspector();
     private final ResponseInspector responseInspector = new ResponseInspector();
-    private final ArrayDeque<FullHttpRequest> pending = new ArrayDeque<>(2);
+    /** Requests read while one is in flight: {@link FullHttpRequest}s and {@link Oversized} markers. */
+    private final ArrayDeque<Object> pending = new ArrayDeque<>(2);
 
     private ChannelHandlerContext ctx;
     private boolean busy;
@@ -64,20 +76,33 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpRequest request)) {
+        if (!(msg instanceof FullHttpRequest) && !(msg instanceof Oversized)) {
             ReferenceCountUtil.release(msg);
             return;
         }
         if (busy) {
-            pending.add(request);
+            pending.add(msg);
             ctx.channel().config().setAutoRead(false);
             return;
         }
-        handle(request);
+        handle(msg);
     }
 
-    private void handle(FullHttpRequest request) {
+    /** Whether a request is being answered; the aggregator then holds back its own interim answers. */
+    boolean busy() {
+        return busy;
+    }
+
+    private void handle(Object msg) {
         busy = true;
+        if (msg instanceof Oversized oversized) {
+            requestId = HttpResponses.newRequestId();
+            keepAlive = oversized.keepAlive();
+            respondError(ErrorKind.REQUEST_TOO_LARGE,
+                    "The request body is larger than the " + gateway.maxRequestBytes() + " bytes this gateway accepts.");
+            return;
+        }
+        FullHttpRequest request = (FullHttpRequest) msg;
         long startNanos = System.nanoTime();
         keepAlive = HttpUtil.isKeepAlive(request);
         requestId = HttpResponses.newRequestId();
@@ -175,6 +200,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
             request.release();
             respondError(e.kind(), e.getMessage());
             return;
+        } catch (RuntimeException e) {
+            request.release();
+            LOG.log(Level.WARNING, "unexpected failure while inspecting a request", e);
+            respondError(ErrorKind.INTERNAL_ERROR, "The gateway failed to process the request.");
+            return;
         }
         exchange = new Exchange(this, ctx, gateway, request, inspected, model, requestId, startNanos, responseInspector);
         exchange.start();
@@ -183,6 +213,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     /** Whether the current request's connection stays open after its response. */
     boolean keepAlive() {
         return keepAlive;
+    }
+
+    /** The connection is to close once the current response is written (e.g. a close-delimited body). */
+    void closeAfterResponse() {
+        keepAlive = false;
     }
 
     /** Writes and flushes a whole response to the current request, then moves to the next one. */
@@ -222,7 +257,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         if (!keepAlive || !ctx.channel().isActive()) {
             return;
         }
-        FullHttpRequest next = pending.poll();
+        Object next = pending.poll();
         if (next != null) {
             handle(next);
         } else {
@@ -245,9 +280,9 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         if (current != null) {
             current.clientClosed();
         }
-        FullHttpRequest request;
+        Object request;
         while ((request = pending.poll()) != null) {
-            request.release();
+            ReferenceCountUtil.release(request);
         }
         ctx.fireChannelInactive();
     }

@@ -1,17 +1,13 @@
 package ai.qubittron.bastion.netty.internal;
 
-import ai.qubittron.bastion.core.error.ErrorKind;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
 
 /**
  * Builds the pipeline of a client connection. Handler names are the constants below; the order is
@@ -56,21 +52,31 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
         p.addLast(GATEWAY, new GatewayHandler(gateway));
     }
 
-    /** Aggregates request bodies; an oversized one gets the catalogue's 413 and the connection is closed. */
+    /**
+     * Aggregates request bodies. It never writes while the gateway is answering an earlier request on
+     * the connection: an oversized body is passed on as a {@link GatewayHandler.Oversized}, answered 413
+     * in turn, and {@code 100 Continue} is sent only when the connection is idle (a client that gets
+     * none sends its body after a short wait, as the HTTP specification lets it).
+     */
     private static final class BodyAggregator extends HttpObjectAggregator {
-        private final int maxBytes;
 
         BodyAggregator(int maxBytes) {
             super(maxBytes);
-            this.maxBytes = maxBytes;
+        }
+
+        @Override
+        protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+            GatewayHandler gateway = pipeline.get(GatewayHandler.class);
+            if ((gateway != null && gateway.busy()) || HttpUtil.getContentLength(start, -1L) > maxContentLength) {
+                return null;
+            }
+            return super.newContinueResponse(start, maxContentLength, pipeline);
         }
 
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-            FullHttpResponse response = HttpResponses.error(ErrorKind.REQUEST_TOO_LARGE,
-                    "The request body is larger than the " + maxBytes + " bytes this gateway accepts.", null);
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            ctx.fireChannelRead(new GatewayHandler.Oversized(
+                    HttpUtil.isKeepAlive(oversized) && !HttpUtil.is100ContinueExpected(oversized)));
         }
     }
 }

@@ -14,6 +14,9 @@ import io.netty.util.ByteProcessor;
  */
 final class SseFramer {
 
+    /** The largest event accepted: 16 MiB (a Responses {@code response.completed} event repeats the whole output). */
+    static final int MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
     /** Receives each whole event. */
     interface Listener {
         /** @param event one whole event including its terminating blank line; ownership passes to the callee */
@@ -31,19 +34,22 @@ final class SseFramer {
     }
 
     /**
-     * Feeds the next bytes of the stream and hands every event they complete to the listener.
+     * Feeds the next bytes of the stream and hands every event they complete to the listener. Line
+     * ends are LF or CRLF (what OpenAI-compatible servers send); a lone CR does not end a line.
      *
      * @param chunk not retained beyond this call except through the slices handed out; ownership stays
      *              with the caller
+     * @return {@code false} when an unfinished event has grown past {@link #MAX_EVENT_BYTES}; the stream
+     *         is then unusable and the caller should abort it
      */
-    void feed(ByteBuf chunk) {
+    boolean feed(ByteBuf chunk) {
         int start = chunk.readerIndex();
         int end = chunk.writerIndex();
         while (start < end) {
             int last = chunk.forEachByte(start, end - start, boundary);
             if (last < 0) {
                 append(chunk.retainedSlice(start, end - start));
-                return;
+                return partial.readableBytes() <= MAX_EVENT_BYTES;
             }
             ByteBuf piece = chunk.retainedSlice(start, last + 1 - start);
             if (partial != null) {
@@ -54,6 +60,7 @@ final class SseFramer {
             listener.onEvent(piece);
             start = last + 1;
         }
+        return true;
     }
 
     /** Hands out what remains at the end of the stream as a last event (a stream may omit the final blank line). */
@@ -81,7 +88,7 @@ final class SseFramer {
 
     private void append(ByteBuf piece) {
         if (partial == null) {
-            partial = alloc.compositeBuffer(16);
+            partial = alloc.compositeBuffer(Integer.MAX_VALUE);
         }
         partial.addComponent(true, piece);
     }

@@ -14,6 +14,12 @@ interface UpstreamListener {
     /** The end of one batch of reads: the moment to flush what was written to the client. */
     void onUpstreamReadComplete();
 
-    /** The upstream connection closed (or failed) while serving this listener. */
+    /** The upstream connection closed (or failed) while serving this listener; it is detached already. */
     void onUpstreamClosed(Throwable cause);
+
+    /**
+     * Nothing moved either way on the connection for the idle timeout. The listener decides who is
+     * stuck and closes what must be closed; the connection stays attached until then.
+     */
+    void onUpstreamIdle();
 }

@@ -12,7 +12,7 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.handler.timeout.ReadTimeoutException;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -36,6 +36,8 @@ final class UpstreamPool {
     static final String IDLE = "upstream-idle";
     static final String CODEC = "upstream-codec";
     static final String RELAY = "upstream-relay";
+
+    private static final AttributeKey<UpstreamWorker> WORKER = AttributeKey.valueOf(UpstreamPool.class, "worker");
 
     private final EventLoop loop;
     private final Bootstrap bootstrap;
@@ -61,7 +63,7 @@ final class UpstreamPool {
                         ch.pipeline()
                                 .addLast(IDLE, new IdleStateHandler(0, 0, idleTimeoutMillis, TimeUnit.MILLISECONDS))
                                 .addLast(CODEC, new HttpClientCodec())
-                                .addLast(RELAY, new RelayHandler());
+                                .addLast(RELAY, new RelayHandler(worker(ch)));
                     }
                 });
     }
@@ -88,7 +90,7 @@ final class UpstreamPool {
             }
         }
         Promise<Channel> promise = loop.newPromise();
-        ChannelFuture connect = bootstrap.connect(worker.address());
+        ChannelFuture connect = bootstrap.clone().attr(WORKER, worker).connect(worker.address());
         connect.addListener(f -> {
             if (f.isSuccess()) {
                 promise.setSuccess(connect.channel());
@@ -135,14 +137,27 @@ final class UpstreamPool {
         ch.close();
     }
 
+    private static UpstreamWorker worker(Channel ch) {
+        return ch.attr(WORKER).get();
+    }
+
     private static RelayHandler relay(Channel ch) {
         return (RelayHandler) ch.pipeline().get(RELAY);
     }
 
-    /** Passes a connection's responses to the listener attached to it; without one, drops and closes. */
-    private static final class RelayHandler extends ChannelInboundHandlerAdapter {
+    /**
+     * Passes a connection's responses to the listener attached to it; without one (the connection is
+     * idle in the pool), drops anything the worker sends, and takes the connection out of the pool when
+     * it closes.
+     */
+    private final class RelayHandler extends ChannelInboundHandlerAdapter {
+        private final UpstreamWorker worker;
         UpstreamListener listener;
         boolean reused;
+
+        RelayHandler(UpstreamWorker worker) {
+            this.worker = worker;
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -169,6 +184,11 @@ final class UpstreamPool {
             listener = null;
             if (current != null) {
                 current.onUpstreamClosed(null);
+            } else {
+                ArrayDeque<Channel> channels = idle.get(worker);
+                if (channels != null) {
+                    channels.remove(ctx.channel());
+                }
             }
         }
 
@@ -176,10 +196,10 @@ final class UpstreamPool {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof IdleStateEvent) {
                 UpstreamListener current = listener;
-                listener = null;
-                ctx.close();
                 if (current != null) {
-                    current.onUpstreamClosed(ReadTimeoutException.INSTANCE);
+                    current.onUpstreamIdle();
+                } else {
+                    ctx.close();
                 }
             } else {
                 ctx.fireUserEventTriggered(evt);

@@ -50,14 +50,7 @@ final class ChatEncoder implements ResponseEncoder {
         if (!out.event(null, g -> chunk(g, s, null, null, s.finishReason()))) {
             return;
         }
-        if (s.request().includeUsage() && !out.event(null, g -> {
-            g.writeStartObject();
-            header(g, s, "chat.completion.chunk");
-            g.writeArrayFieldStart("choices");
-            g.writeEndArray();
-            usage(g, s);
-            g.writeEndObject();
-        })) {
+        if (s.request().includeUsage() && !out.event(null, g -> usageChunk(g, s, "chat.completion.chunk"))) {
             return;
         }
         out.rawEvent("[DONE]");
@@ -94,6 +87,16 @@ final class ChatEncoder implements ResponseEncoder {
         g.writeStringField("object", object);
         g.writeNumberField("created", s.createdSeconds());
         g.writeStringField("model", s.request().model());
+    }
+
+    /** The final stream chunk of {@code stream_options.include_usage}: no choices, only usage. */
+    static void usageChunk(JsonGenerator g, Sequence s, String object) throws IOException {
+        g.writeStartObject();
+        header(g, s, object);
+        g.writeArrayFieldStart("choices");
+        g.writeEndArray();
+        usage(g, s);
+        g.writeEndObject();
     }
 
     static void usage(JsonGenerator g, Sequence s) throws IOException {

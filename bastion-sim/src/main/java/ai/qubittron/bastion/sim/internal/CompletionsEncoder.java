@@ -35,14 +35,7 @@ final class CompletionsEncoder implements ResponseEncoder {
         if (!out.event(null, g -> choiceObject(g, s, "", s.finishReason(), false))) {
             return;
         }
-        if (s.request().includeUsage() && !out.event(null, g -> {
-            g.writeStartObject();
-            ChatEncoder.header(g, s, "text_completion");
-            g.writeArrayFieldStart("choices");
-            g.writeEndArray();
-            ChatEncoder.usage(g, s);
-            g.writeEndObject();
-        })) {
+        if (s.request().includeUsage() && !out.event(null, g -> ChatEncoder.usageChunk(g, s, "text_completion"))) {
             return;
         }
         out.rawEvent("[DONE]");

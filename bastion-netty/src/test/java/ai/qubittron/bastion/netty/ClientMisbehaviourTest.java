@@ -1,0 +1,79 @@
+package ai.qubittron.bastion.netty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.qubittron.bastion.netty.testing.BastionExtension;
+import ai.qubittron.bastion.sim.SimConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Clients that send what they should not: each gets a clear answer and nothing else breaks. */
+class ClientMisbehaviourTest {
+
+    @RegisterExtension
+    static final BastionExtension gateway = BastionExtension.withWorkers(1,
+                    SimConfig.builder().overheadMillis(1).prefillMicrosPerToken(10).interTokenMillis(20).build())
+            .configure(b -> b.maxRequestBytes(16 * 1024));
+
+    private static final String STREAM = "{\"model\":\"gpt-oss-120b\",\"stream\":true,\"max_tokens\":10,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+
+    @Test
+    void aBodyNestedTooDeeplyIs400() {
+        String deep = "{\"model\":\"gpt-oss-120b\",\"messages\":[{}],\"x\":" + "[".repeat(5000) + "]".repeat(5000) + "}";
+        HttpResponse<String> response = gateway.send(gateway.post("/v1/chat/completions", deep).build());
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(response.body()).startsWith("{\"error\":{\"message\":\"We could not parse the JSON body of your request: ")
+                .contains("\"code\":\"invalid_request\"");
+    }
+
+    @Test
+    void aPipelinedOversizedRequestIsAnswered413InTurnAndTheConnectionGoesOn() throws IOException {
+        String oversized = "{\"model\":\"gpt-oss-120b\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(20_000) + "\"}]}";
+        String small = "{\"model\":\"gpt-oss-120b\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        String responses = exchange(request(STREAM, "") + request(oversized, "") + request(small, "Connection: close\r\n"));
+        int done = responses.indexOf("data: [DONE]");
+        int tooLarge = responses.indexOf("HTTP/1.1 413 Request Entity Too Large");
+        assertThat(done).as(responses).isPositive();
+        assertThat(tooLarge).as(responses).isGreaterThan(done);
+        assertThat(responses).contains("\"code\":\"request_entity_too_large\"");
+        assertThat(responses.indexOf("\"object\":\"chat.completion\"")).as(responses).isGreaterThan(tooLarge);
+    }
+
+    @Test
+    void aPipelinedExpectContinueWaitsForTheStreamBeforeIt() throws IOException {
+        String small = "{\"model\":\"gpt-oss-120b\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        String responses = exchange(request(STREAM, "") + request(small, "Expect: 100-continue\r\nConnection: close\r\n"));
+        int done = responses.indexOf("data: [DONE]");
+        assertThat(done).as(responses).isPositive();
+        assertThat(responses.indexOf("\"object\":\"chat.completion\"")).as(responses).isGreaterThan(done);
+        assertThat(responses).doesNotContain("100 Continue");
+    }
+
+    private static String request(String body, String extraHeaders) {
+        return "POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer " + gateway.key()
+                + "\r\nContent-Type: application/json\r\n" + extraHeaders
+                + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+    }
+
+    /** Writes everything at once and reads until the gateway closes the connection. */
+    private static String exchange(String requests) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", gateway.gateway().port())) {
+            socket.setSoTimeout(15_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(requests.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            ByteArrayOutputStream received = new ByteArrayOutputStream();
+            in.transferTo(received);
+            return received.toString(StandardCharsets.UTF_8);
+        }
+    }
+}

@@ -1,0 +1,7 @@
+/**
+ * The gateway's I/O, not public API. Start with {@link ai.qubittron.bastion.netty.internal.GatewayPipeline}
+ * (the client pipeline), {@link ai.qubittron.bastion.netty.internal.GatewayHandler} (one client
+ * connection), {@link ai.qubittron.bastion.netty.internal.Exchange} (one relayed request: the hot path)
+ * and {@link ai.qubittron.bastion.netty.internal.UpstreamPool} (per-event-loop upstream connections).
+ */
+package ai.qubittron.bastion.netty.internal;

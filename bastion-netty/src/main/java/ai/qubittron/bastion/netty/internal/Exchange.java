@@ -8,6 +8,7 @@ import ai.qubittron.bastion.core.inspect.InspectedRequest;
 import ai.qubittron.bastion.core.metering.JsonSplice;
 import ai.qubittron.bastion.core.metering.RelayMeter;
 import ai.qubittron.bastion.core.metering.ResponseInspector;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
@@ -162,7 +163,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             return content.retainedDuplicate();
         }
         int base = content.readerIndex();
-        byte[] name = ("\"" + upstreamName + "\"").getBytes(StandardCharsets.UTF_8);
+        byte[] name = ("\"" + new String(JsonStringEncoder.getInstance().quoteAsString(upstreamName)) + "\"")
+                .getBytes(StandardCharsets.UTF_8);
         CompositeByteBuf body = alloc.compositeBuffer(3);
         body.addComponents(true,
                 content.retainedSlice(base, inspected.modelStart()),

@@ -60,6 +60,19 @@ class ConnectionHandlingTest {
     }
 
     @Test
+    void anHttp10ClientGetsAStreamThatEndsWithTheConnection() throws IOException {
+        String body = "{\"model\":\"gpt-oss-120b\",\"stream\":true,\"max_tokens\":3,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        try (Socket socket = new Socket("127.0.0.1", gateway.gateway().port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.0\r\nAuthorization: Bearer " + gateway.key()
+                    + "\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(response).startsWith("HTTP/1.1 200 OK").doesNotContainIgnoringCase("transfer-encoding")
+                    .endsWith("data: [DONE]\n\n");
+        }
+    }
+
+    @Test
     void aRestartedWorkerDoesNotFailTheNextRequest() throws Exception {
         assertThat(gateway.send(gateway.post("/v1/chat/completions", CHAT).build()).statusCode()).isEqualTo(200);
         // the worker drops every connection, including the gateway's pooled keep-alive one, then comes back

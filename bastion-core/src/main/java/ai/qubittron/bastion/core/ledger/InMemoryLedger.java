@@ -1,0 +1,306 @@
+package ai.qubittron.bastion.core.ledger;
+
+import ai.qubittron.bastion.spi.ledger.AccountBalance;
+import ai.qubittron.bastion.spi.ledger.Ledger;
+import ai.qubittron.bastion.spi.ledger.Reservation;
+import ai.qubittron.bastion.spi.ledger.Settlement;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A {@link Ledger} in memory, for one gateway node: accounts are opened and credited by the operator
+ * ({@link #open}, {@link #credit}); reservations and settlements follow the SPI contract and complete
+ * synchronously.
+ *
+ * <p><b>Concurrency.</b> Lock-free: each account's totals are one immutable {@link AccountBalance}
+ * swapped by compare-and-set, so a reservation is granted only against a consistent snapshot and the
+ * balance can never be over-reserved; each reservation's outcome is decided by one compare-and-set, so
+ * racing settles and releases charge once. Any thread may call any method.
+ *
+ * <p><b>Request ids.</b> Ids are global to the ledger: an id is reserved at most once, whatever the
+ * account. Settling or releasing an id that has no reservation on the named account (never reserved,
+ * refused, or forgotten, see below) changes nothing and answers {@code chargedMicros = 0,
+ * firstTime = false}.
+ *
+ * <p><b>Memory.</b> The outcome of a settled or released request is kept for the settlement retention
+ * (one hour by default) after it was settled, so repeats within it answer the first outcome and the id
+ * cannot be reserved again; after it, a repeat is answered as for an unknown id and the id could be
+ * reserved anew. Outcomes are forgotten lazily: a {@link #reserve} that finds the oldest outcome expired
+ * forgets up to eight expired ones, in settlement order, so the work is amortized over requests (never
+ * one long sweep on an event loop) and memory stays proportional to the requests in flight plus those
+ * settled within the retention. Only one thread forgets at a time; others skip it rather than wait. A
+ * reservation that is never settled or released keeps its credit reserved: the gateway ends every
+ * reservation it makes. Accounts are never removed.
+ */
+public final class InMemoryLedger implements Ledger {
+
+    /** How long settlement outcomes are remembered when the constructor is not told: one hour. */
+    public static final Duration DEFAULT_SETTLEMENT_RETENTION = Duration.ofMinutes(60);
+
+    /** Expired outcomes forgotten per {@link #reserve}; more than one, so forgetting outpaces settling. */
+    static final int PRUNE_BATCH = 8;
+
+    private final Clock clock;
+    private final long retentionMillis;
+    private final ConcurrentMap<String, Account> accounts = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, OpenReservation> requests = new ConcurrentHashMap<>();
+    private final Queue<Expiry> settled = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean forgetting = new AtomicBoolean();
+
+    /** A ledger on the system UTC clock, remembering outcomes for {@link #DEFAULT_SETTLEMENT_RETENTION}. */
+    public InMemoryLedger() {
+        this(Clock.systemUTC());
+    }
+
+    /** A ledger on {@code clock}, remembering outcomes for {@link #DEFAULT_SETTLEMENT_RETENTION}. */
+    public InMemoryLedger(Clock clock) {
+        this(clock, DEFAULT_SETTLEMENT_RETENTION);
+    }
+
+    /**
+     * A ledger on {@code clock}, remembering settlement outcomes for {@code settlementRetention}.
+     *
+     * @throws IllegalArgumentException if the retention is not positive
+     */
+    public InMemoryLedger(Clock clock, Duration settlementRetention) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(settlementRetention, "settlementRetention");
+        if (settlementRetention.isNegative() || settlementRetention.isZero()) {
+            throw new IllegalArgumentException("settlementRetention: must be positive, got " + settlementRetention);
+        }
+        this.retentionMillis = settlementRetention.compareTo(Duration.ofMillis(Long.MAX_VALUE)) >= 0
+                ? Long.MAX_VALUE : settlementRetention.toMillis();
+    }
+
+    /**
+     * Opens an account with {@code balanceMicros} of prepaid credit.
+     *
+     * @throws IllegalArgumentException if the account exists or the balance is negative
+     */
+    public void open(String accountId, long balanceMicros) {
+        Objects.requireNonNull(accountId, "accountId");
+        if (balanceMicros < 0) {
+            throw new IllegalArgumentException("balanceMicros: must be >= 0, got " + balanceMicros);
+        }
+        if (accounts.putIfAbsent(accountId, new Account(new AccountBalance(accountId, balanceMicros, 0, 0))) != null) {
+            throw new IllegalArgumentException("accountId: account " + accountId + " already exists");
+        }
+    }
+
+    /**
+     * Adds {@code amountMicros} to an account's credit; effective for the next reservation.
+     *
+     * @throws IllegalArgumentException if the account does not exist, the amount is not positive, or the
+     *                                  balance would overflow
+     */
+    public void credit(String accountId, long amountMicros) {
+        Objects.requireNonNull(accountId, "accountId");
+        if (amountMicros <= 0) {
+            throw new IllegalArgumentException("amountMicros: must be > 0, got " + amountMicros);
+        }
+        Account account = accounts.get(accountId);
+        if (account == null) {
+            throw new IllegalArgumentException("accountId: no account " + accountId);
+        }
+        AccountBalance current;
+        AccountBalance next;
+        do {
+            current = account.totals.get();
+            if (current.balanceMicros() > Long.MAX_VALUE - amountMicros) {
+                throw new IllegalArgumentException("amountMicros: " + amountMicros + " would overflow the balance of "
+                        + accountId);
+            }
+            next = new AccountBalance(accountId, current.balanceMicros() + amountMicros,
+                    current.reservedMicros(), current.spentMicros());
+        } while (!account.totals.compareAndSet(current, next));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException if {@code amountMicros} is negative
+     */
+    @Override
+    public CompletionStage<Reservation> reserve(String accountId, String requestId, long amountMicros) {
+        Objects.requireNonNull(accountId, "accountId");
+        Objects.requireNonNull(requestId, "requestId");
+        if (amountMicros < 0) {
+            throw new IllegalArgumentException("amountMicros: must be >= 0, got " + amountMicros);
+        }
+        forgetExpired();
+        Account account = accounts.get(accountId);
+        if (account == null) {
+            return CompletableFuture.completedFuture(new Reservation(false, amountMicros, 0));
+        }
+        if (requests.containsKey(requestId)) {
+            return refused(account, amountMicros);
+        }
+        AccountBalance current;
+        AccountBalance next;
+        do {
+            current = account.totals.get();
+            if (current.availableMicros() < amountMicros) {
+                return CompletableFuture.completedFuture(new Reservation(false, amountMicros, current.availableMicros()));
+            }
+            next = new AccountBalance(accountId, current.balanceMicros(), current.reservedMicros() + amountMicros,
+                    current.spentMicros());
+        } while (!account.totals.compareAndSet(current, next));
+        if (requests.putIfAbsent(requestId, new OpenReservation(account, amountMicros)) != null) {
+            // Lost a race with a duplicate id: hand the credit back.
+            account.apply(-amountMicros, 0);
+            return refused(account, amountMicros);
+        }
+        return CompletableFuture.completedFuture(new Reservation(true, amountMicros, next.availableMicros()));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException if {@code actualMicros} is negative
+     */
+    @Override
+    public CompletionStage<Settlement> settle(String accountId, String requestId, long actualMicros) {
+        Objects.requireNonNull(accountId, "accountId");
+        Objects.requireNonNull(requestId, "requestId");
+        if (actualMicros < 0) {
+            throw new IllegalArgumentException("actualMicros: must be >= 0, got " + actualMicros);
+        }
+        OpenReservation reservation = requests.get(requestId);
+        if (reservation == null || !reservation.account.id.equals(accountId)) {
+            return CompletableFuture.completedFuture(new Settlement(requestId, 0, false));
+        }
+        long charge = Math.min(actualMicros, reservation.amountMicros);
+        Settlement repeat = new Settlement(requestId, charge, false);
+        Settlement earlier = reservation.decide(repeat);
+        if (earlier != null) {
+            return CompletableFuture.completedFuture(earlier);
+        }
+        reservation.account.apply(-reservation.amountMicros, charge);
+        long now = clock.millis();
+        long expiresAt = now > Long.MAX_VALUE - retentionMillis ? Long.MAX_VALUE : now + retentionMillis;
+        settled.add(new Expiry(requestId, reservation, expiresAt));
+        return CompletableFuture.completedFuture(new Settlement(requestId, charge, true));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>An unknown account has a zero balance.
+     */
+    @Override
+    public CompletionStage<AccountBalance> balance(String accountId) {
+        Objects.requireNonNull(accountId, "accountId");
+        Account account = accounts.get(accountId);
+        return CompletableFuture.completedFuture(
+                account == null ? new AccountBalance(accountId, 0, 0, 0) : account.totals.get());
+    }
+
+    /** Request ids currently remembered: in flight or settled within the retention. For tests. */
+    int trackedRequests() {
+        return requests.size();
+    }
+
+    private static CompletionStage<Reservation> refused(Account account, long amountMicros) {
+        return CompletableFuture.completedFuture(
+                new Reservation(false, amountMicros, Math.max(0, account.totals.get().availableMicros())));
+    }
+
+    /** Forgets up to {@link #PRUNE_BATCH} outcomes whose retention is over, oldest first. */
+    private void forgetExpired() {
+        Expiry head = settled.peek();
+        if (head == null || head.expiresAtMillis > clock.millis()) {
+            return;
+        }
+        // One forgetter at a time, so the head it peeks is the one it polls; the others skip, never wait.
+        if (!forgetting.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            long now = clock.millis();
+            for (int i = 0; i < PRUNE_BATCH; i++) {
+                head = settled.peek();
+                if (head == null || head.expiresAtMillis > now) {
+                    return;
+                }
+                settled.poll();
+                requests.remove(head.requestId, head.reservation);
+            }
+        } finally {
+            forgetting.set(false);
+        }
+    }
+
+    /** An account's totals, replaced as a whole by compare-and-set. */
+    private static final class Account {
+        final String id;
+        final AtomicReference<AccountBalance> totals;
+
+        Account(AccountBalance initial) {
+            this.id = initial.accountId();
+            this.totals = new AtomicReference<>(initial);
+        }
+
+        /** Adds {@code reservedDelta} to the reserved amount and moves {@code charge} from balance to spent. */
+        void apply(long reservedDelta, long charge) {
+            AccountBalance current;
+            AccountBalance next;
+            do {
+                current = totals.get();
+                next = new AccountBalance(current.accountId(), current.balanceMicros() - charge,
+                        current.reservedMicros() + reservedDelta, current.spentMicros() + charge);
+            } while (!totals.compareAndSet(current, next));
+        }
+    }
+
+    /** One granted reservation; {@code outcome} is set once, by the first settle or release. */
+    private static final class OpenReservation {
+        private static final VarHandle OUTCOME;
+
+        static {
+            try {
+                OUTCOME = MethodHandles.lookup().findVarHandle(OpenReservation.class, "outcome", Settlement.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        final Account account;
+        final long amountMicros;
+        /** The answer repeats get ({@code firstTime == false}); null while the reservation is open. */
+        private volatile Settlement outcome;
+
+        OpenReservation(Account account, long amountMicros) {
+            this.account = account;
+            this.amountMicros = amountMicros;
+        }
+
+        /** Records {@code repeat} as the outcome if none is yet; returns the earlier outcome otherwise. */
+        Settlement decide(Settlement repeat) {
+            return (Settlement) OUTCOME.compareAndExchange(this, null, repeat);
+        }
+    }
+
+    /** When a settled request id may be forgotten. */
+    private static final class Expiry {
+        final String requestId;
+        final OpenReservation reservation;
+        final long expiresAtMillis;
+
+        Expiry(String requestId, OpenReservation reservation, long expiresAtMillis) {
+            this.requestId = requestId;
+            this.reservation = reservation;
+            this.expiresAtMillis = expiresAtMillis;
+        }
+    }
+}

@@ -1,14 +1,20 @@
 package ai.qubittron.bastion.netty;
 
+import ai.qubittron.bastion.core.admission.TierTable;
 import ai.qubittron.bastion.core.auth.InMemoryApiKeyStore;
 import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
+import ai.qubittron.bastion.core.pricing.PriceBook;
+import ai.qubittron.bastion.netty.internal.Admission;
 import ai.qubittron.bastion.netty.internal.GatewayContext;
 import ai.qubittron.bastion.netty.internal.GatewayPipeline;
 import ai.qubittron.bastion.netty.internal.Transport;
 import ai.qubittron.bastion.netty.internal.UpstreamRoutes;
 import ai.qubittron.bastion.netty.internal.UpstreamWorker;
+import ai.qubittron.bastion.spi.SpiLoader;
 import ai.qubittron.bastion.spi.auth.ApiKeyStore;
+import ai.qubittron.bastion.spi.ledger.Ledger;
+import ai.qubittron.bastion.spi.limit.RateLimiter;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -145,6 +151,10 @@ public final class Bastion implements AutoCloseable {
          * only once the whole output is generated, so this must exceed the longest generation.
          */
         public static final Duration DEFAULT_UPSTREAM_IDLE_TIMEOUT = Duration.ofMinutes(5);
+        /** Default longest wait for the rate limiter or the ledger before a request gets 503: 2 s. */
+        public static final Duration DEFAULT_ADMISSION_TIMEOUT = Duration.ofSeconds(2);
+        /** Default output limit of a request that sets none (imposed upstream when a ledger meters it): 4096. */
+        public static final int DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
         private String host = DEFAULT_HOST;
         private int port = DEFAULT_PORT;
@@ -156,6 +166,13 @@ public final class Bastion implements AutoCloseable {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private int maxIdlePerWorker = DEFAULT_MAX_IDLE_PER_WORKER;
         private Duration upstreamIdleTimeout = DEFAULT_UPSTREAM_IDLE_TIMEOUT;
+        private RateLimiter rateLimiter;
+        private Ledger ledger;
+        private boolean discovery = true;
+        private TierTable tiers = new TierTable();
+        private PriceBook prices = PriceBook.defaults();
+        private Duration admissionTimeout = DEFAULT_ADMISSION_TIMEOUT;
+        private int defaultMaxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS;
 
         private Builder() {
         }
@@ -252,6 +269,63 @@ public final class Bastion implements AutoCloseable {
         }
 
         /**
+         * The per-key rate limiter. Default: the highest-priority {@link RateLimiter} found by
+         * {@link java.util.ServiceLoader} (see {@link #discovery(boolean)}), else none (no limits).
+         */
+        public Builder rateLimiter(RateLimiter rateLimiter) {
+            this.rateLimiter = Objects.requireNonNull(rateLimiter, "rateLimiter");
+            return this;
+        }
+
+        /**
+         * The prepaid-credit ledger. Default: the highest-priority {@link Ledger} found by
+         * {@link java.util.ServiceLoader}, else none: requests are not metered against any credit.
+         */
+        public Builder ledger(Ledger ledger) {
+            this.ledger = Objects.requireNonNull(ledger, "ledger");
+            return this;
+        }
+
+        /** Whether SPI implementations are looked up with {@link java.util.ServiceLoader}; default {@code true}. */
+        public Builder discovery(boolean discovery) {
+            this.discovery = discovery;
+            return this;
+        }
+
+        /** The rate limits of each tier; default a table where every tier has {@link TierTable#DEFAULT_LIMITS}. */
+        public Builder tiers(TierTable tiers) {
+            this.tiers = Objects.requireNonNull(tiers, "tiers");
+            return this;
+        }
+
+        /** The price of each model; default {@link PriceBook#defaults()}. */
+        public Builder prices(PriceBook prices) {
+            this.prices = Objects.requireNonNull(prices, "prices");
+            return this;
+        }
+
+        /** The longest wait for the rate limiter or the ledger; default 2 s. Past it the request gets 503. */
+        public Builder admissionTimeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("admissionTimeout: must be positive, got " + timeout);
+            }
+            this.admissionTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * The output limit of a request that sets none; default {@value #DEFAULT_MAX_OUTPUT_TOKENS}. With a
+         * ledger, it is added to such requests upstream, so their reservation bounds their cost.
+         */
+        public Builder defaultMaxOutputTokens(int tokens) {
+            if (tokens < 1) {
+                throw new IllegalArgumentException("defaultMaxOutputTokens: must be >= 1, got " + tokens);
+            }
+            this.defaultMaxOutputTokens = tokens;
+            return this;
+        }
+
+        /**
          * How long an upstream connection may carry no byte either way; default 5 minutes. A request
          * whose worker stays silent that long gets 502 (or, mid-stream, a final error event), and an
          * idle pooled connection that old is closed.
@@ -282,7 +356,13 @@ public final class Bastion implements AutoCloseable {
                     list.add(UpstreamWorker.of(uri));
                 }
             });
-            GatewayContext context = new GatewayContext(catalog, new UpstreamRoutes(byModel), keyStore,
+            ClassLoader loader = Bastion.class.getClassLoader();
+            RateLimiter limiter = rateLimiter != null || !discovery ? rateLimiter
+                    : SpiLoader.load(RateLimiter.class, loader).orElse(null);
+            Ledger credit = ledger != null || !discovery ? ledger : SpiLoader.load(Ledger.class, loader).orElse(null);
+            Admission admission = new Admission(limiter, credit, tiers, prices, admissionTimeout.toMillis(),
+                    defaultMaxOutputTokens);
+            GatewayContext context = new GatewayContext(catalog, new UpstreamRoutes(byModel), keyStore, admission,
                     Transport.best(), maxRequestBytes, (int) connectTimeout.toMillis(), maxIdlePerWorker,
                     upstreamIdleTimeout.toMillis());
             Builder snapshot = new Builder();

@@ -1,12 +1,16 @@
 package ai.qubittron.bastion.server;
 
+import ai.qubittron.bastion.core.admission.TierTable;
 import ai.qubittron.bastion.core.auth.InMemoryApiKeyStore;
 import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
+import ai.qubittron.bastion.core.ledger.InMemoryLedger;
+import ai.qubittron.bastion.core.limit.InMemoryRateLimiter;
 import ai.qubittron.bastion.netty.Bastion;
 import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
+import ai.qubittron.bastion.spi.limit.RateLimits;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,18 +18,31 @@ import java.util.Set;
 
 /**
  * The demo deployment: simulated GPU workers that each serve every model of the default catalog, and
- * the gateway in front of them with an in-memory key store holding one key.
+ * the gateway in front of them with in-memory stores: one key, on an account with ample credit, in a
+ * tier with ample limits, metered at the default catalog's prices.
  */
 final class DemoGateway implements AutoCloseable {
+
+    /** The demo key's account. */
+    static final String DEMO_ACCOUNT = "acct_demo";
+    /** The demo account's starting credit: 1,000,000,000 micro-units (1,000 dollars). */
+    static final long DEMO_CREDIT_MICROS = 1_000_000_000L;
+    /** The demo key's tier, with ample limits. */
+    static final String DEMO_TIER = "demo";
+    /** The demo tier's limits: 6,000 requests and 10,000,000 tokens per minute. */
+    static final RateLimits DEMO_LIMITS = new RateLimits(6_000, 10_000_000);
+    private static final String DEMO_KEY_ID = "key_demo";
 
     private final Bastion gateway;
     private final List<SimulatedWorker> workers;
     private final String key;
+    private final InMemoryLedger ledger;
 
-    private DemoGateway(Bastion gateway, List<SimulatedWorker> workers, String key) {
+    private DemoGateway(Bastion gateway, List<SimulatedWorker> workers, String key, InMemoryLedger ledger) {
         this.gateway = gateway;
         this.workers = workers;
         this.key = key;
+        this.ledger = ledger;
     }
 
     /**
@@ -36,11 +53,18 @@ final class DemoGateway implements AutoCloseable {
      */
     static DemoGateway start(String host, int port, String key, int workerCount, SimConfig simConfig, Integer ioThreads) {
         InMemoryApiKeyStore keys = new InMemoryApiKeyStore();
-        keys.add(key, new ApiPrincipal("key_demo", "acct_demo", ApiPrincipal.DEFAULT_TIER, Set.of()));
+        keys.add(key, new ApiPrincipal(DEMO_KEY_ID, DEMO_ACCOUNT, DEMO_TIER, Set.of()));
+        InMemoryLedger ledger = new InMemoryLedger();
+        ledger.open(DEMO_ACCOUNT, DEMO_CREDIT_MICROS);
+        TierTable tiers = new TierTable();
+        tiers.set(DEMO_TIER, DEMO_LIMITS);
         List<String> models = ModelCatalog.defaults().models().stream().map(ModelInfo::id).toList();
         List<SimulatedWorker> workers = new ArrayList<>();
         try {
-            Bastion.Builder builder = Bastion.builder().host(host).port(port).keyStore(keys);
+            Bastion.Builder builder = Bastion.builder().host(host).port(port).keyStore(keys)
+                    .rateLimiter(new InMemoryRateLimiter())
+                    .ledger(ledger)
+                    .tiers(tiers);
             if (ioThreads != null) {
                 builder.ioThreads(ioThreads);
             }
@@ -50,7 +74,7 @@ final class DemoGateway implements AutoCloseable {
                 workers.add(worker);
                 builder.workerForAllModels(URI.create(worker.baseUrl()));
             }
-            return new DemoGateway(builder.build().start(), workers, key);
+            return new DemoGateway(builder.build().start(), workers, key, ledger);
         } catch (RuntimeException e) {
             workers.forEach(SimulatedWorker::close);
             throw e;
@@ -67,6 +91,10 @@ final class DemoGateway implements AutoCloseable {
 
     String key() {
         return key;
+    }
+
+    InMemoryLedger ledger() {
+        return ledger;
     }
 
     @Override

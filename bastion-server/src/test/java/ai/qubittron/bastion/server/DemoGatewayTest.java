@@ -54,6 +54,16 @@ class DemoGatewayTest {
     }
 
     @Test
+    void requestsAreMeteredAndLimitsReported() throws Exception {
+        long spentBefore = demo.ledger().balance(DemoGateway.DEMO_ACCOUNT).toCompletableFuture().join().spentMicros();
+        HttpResponse<String> response = post("/chat/completions", "{\"model\": \"gpt-oss-120b\", \"messages\": "
+                + "[{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 4}");
+        assertThat(response.headers().firstValue("x-ratelimit-limit-requests")).hasValue("6000");
+        assertThat(demo.ledger().balance(DemoGateway.DEMO_ACCOUNT).toCompletableFuture().join().spentMicros())
+                .isGreaterThan(spentBefore);
+    }
+
+    @Test
     void streamedChatEndsWithDone() throws Exception {
         String body = post("/chat/completions", "{\"model\": \"gpt-oss-120b\", \"messages\": "
                 + "[{\"role\": \"user\", \"content\": \"Count from 1 to 5.\"}], \"stream\": true}").body();

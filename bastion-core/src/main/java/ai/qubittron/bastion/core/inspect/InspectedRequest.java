@@ -4,24 +4,35 @@ import ai.qubittron.bastion.core.catalog.Endpoint;
 
 /**
  * What the gateway needs to know of a model request body, read by {@link RequestInspector} without
- * building a tree. Immutable.
+ * building a tree. Offsets count bytes from the body's reader index; {@code -1} means absent. Immutable.
  *
- * @param endpoint        the endpoint the body was sent to
- * @param model           the {@code model} exactly as the client named it (an id or an alias)
- * @param modelStart      offset of the {@code model} value's opening quote, from the body's reader index
- * @param modelEnd        offset just past the {@code model} value's closing quote
- * @param stream          whether the client asked for a stream
- * @param includeUsage    whether the client asked for the usage chunk ({@code stream_options.include_usage})
- * @param hasStreamOptions whether the body carries a {@code stream_options} object
- * @param maxOutputTokens the output limit the client set ({@code max_tokens}, {@code max_completion_tokens}
- *                        or {@code max_output_tokens}, the smallest if several), or {@link #NO_LIMIT}
- * @param store           {@code Boolean.TRUE}/{@code FALSE} when {@code store} was sent, else {@code null}
- * @param bodyBytes       the body's length in bytes
+ * @param endpoint             the endpoint the body was sent to
+ * @param model                the {@code model} exactly as the client named it (an id or an alias)
+ * @param modelStart           offset of the {@code model} value's opening quote
+ * @param modelEnd             offset just past the {@code model} value's closing quote
+ * @param stream               whether the client asked for a stream
+ * @param includeUsage         whether the client asked for the usage chunk ({@code stream_options.include_usage})
+ * @param maxOutputTokens      the output limit the client set ({@code max_tokens}, {@code max_completion_tokens}
+ *                             or {@code max_output_tokens}, the smallest if several), or {@link #NO_LIMIT}
+ * @param store                {@code Boolean.TRUE}/{@code FALSE} when {@code store} was sent, else {@code null}
+ * @param bodyBytes            the body's length in bytes
+ * @param rootStart            offset of the top-level object's {@code '{'}
+ * @param nullLimitStart       offset of a {@code null} output-limit value (a limit key present but unset)
+ * @param streamOptionsStart   offset of the {@code stream_options} value ({@code '{'} or {@code null})
+ * @param streamOptionsMembers how many members the {@code stream_options} object has
+ * @param includeUsageStart    offset of the {@code include_usage} value
+ * @param includeUsageEnd      offset just past the {@code include_usage} value
  */
 public record InspectedRequest(Endpoint endpoint, String model, int modelStart, int modelEnd, boolean stream,
-                               boolean includeUsage, boolean hasStreamOptions, long maxOutputTokens, Boolean store,
-                               int bodyBytes) {
+                               boolean includeUsage, long maxOutputTokens, Boolean store, int bodyBytes,
+                               int rootStart, int nullLimitStart, int streamOptionsStart, int streamOptionsMembers,
+                               int includeUsageStart, int includeUsageEnd) {
 
     /** {@link #maxOutputTokens()} when the client set no output limit. */
     public static final long NO_LIMIT = -1;
+
+    /** Whether the body carries a {@code stream_options} object (not {@code null}). */
+    public boolean hasStreamOptions() {
+        return streamOptionsStart >= 0 && streamOptionsMembers >= 0;
+    }
 }

@@ -32,7 +32,12 @@ public final class RequestInspector extends ByteBufJsonReader {
     private int modelEnd;
     private boolean stream;
     private boolean includeUsage;
-    private boolean hasStreamOptions;
+    private int rootStart;
+    private int nullLimitStart;
+    private int streamOptionsStart;
+    private int streamOptionsMembers;
+    private int includeUsageStart;
+    private int includeUsageEnd;
     private long maxOutputTokens;
     private Boolean store;
     private boolean inputSeen;
@@ -53,7 +58,12 @@ public final class RequestInspector extends ByteBufJsonReader {
         modelEnd = -1;
         stream = false;
         includeUsage = false;
-        hasStreamOptions = false;
+        rootStart = -1;
+        nullLimitStart = -1;
+        streamOptionsStart = -1;
+        streamOptionsMembers = -1;
+        includeUsageStart = -1;
+        includeUsageEnd = -1;
         maxOutputTokens = InspectedRequest.NO_LIMIT;
         store = null;
         inputSeen = false;
@@ -72,8 +82,9 @@ public final class RequestInspector extends ByteBufJsonReader {
         } catch (IOException e) {
             throw invalid("We could not parse the JSON body of your request: " + e.getMessage() + ".");
         }
-        return new InspectedRequest(endpoint, model, modelStart, modelEnd, stream, includeUsage, hasStreamOptions,
-                maxOutputTokens, store, body.readableBytes());
+        return new InspectedRequest(endpoint, model, modelStart, modelEnd, stream, includeUsage, maxOutputTokens, store,
+                body.readableBytes(), rootStart, nullLimitStart, streamOptionsStart, streamOptionsMembers,
+                includeUsageStart, includeUsageEnd);
     }
 
     @Override
@@ -83,17 +94,28 @@ public final class RequestInspector extends ByteBufJsonReader {
             if (token != JsonToken.START_OBJECT && token != JsonToken.END_OBJECT) {
                 throw invalid("The request body must be a JSON object.");
             }
+            if (token == JsonToken.START_OBJECT) {
+                rootStart = offset(p);
+            }
             rootSeen = true;
             return;
         }
-        if (token == JsonToken.FIELD_NAME || token == JsonToken.END_OBJECT || token == JsonToken.END_ARRAY) {
+        String top = fieldAt(1);
+        if (token == JsonToken.FIELD_NAME) {
+            if (depth == 2 && "stream_options".equals(top) && !isArrayAt(2)) {
+                streamOptionsMembers++;
+            }
             return;
         }
-        String top = fieldAt(1);
+        if (token == JsonToken.END_OBJECT || token == JsonToken.END_ARRAY) {
+            return;
+        }
         if (depth == 1) {
             topLevelValue(top, token, p);
         } else if (depth == 2 && "stream_options".equals(top) && "include_usage".equals(fieldAt(2))) {
             includeUsage = booleanValue("stream_options.include_usage", token);
+            includeUsageStart = offset(p);
+            includeUsageEnd = (int) p.currentLocation().getByteOffset();
         } else if (depth == 2 && top != null && top.equals(inputField()) && isArrayAt(2)) {
             inputElements++;
             if (endpoint == Endpoint.CHAT_COMPLETIONS && token != JsonToken.START_OBJECT) {
@@ -113,8 +135,7 @@ public final class RequestInspector extends ByteBufJsonReader {
                 if (model.isEmpty()) {
                     throw invalid("Invalid 'model': empty string. Expected a model id.");
                 }
-                // the non-blocking parser places a string token after its opening quote
-                modelStart = (int) p.currentTokenLocation().getByteOffset() - 1;
+                modelStart = offset(p);
                 modelEnd = (int) p.currentLocation().getByteOffset();
             }
             case "stream" -> stream = booleanValue("stream", token);
@@ -123,7 +144,8 @@ public final class RequestInspector extends ByteBufJsonReader {
                 if (token != JsonToken.START_OBJECT && token != JsonToken.VALUE_NULL) {
                     throw wrongType("stream_options", "an object", token);
                 }
-                hasStreamOptions = token == JsonToken.START_OBJECT;
+                streamOptionsStart = offset(p);
+                streamOptionsMembers = token == JsonToken.START_OBJECT ? 0 : -1;
             }
             case "max_tokens", "max_completion_tokens", "max_output_tokens" -> limit(field, token, p);
             case "messages", "prompt", "input" -> {
@@ -152,6 +174,7 @@ public final class RequestInspector extends ByteBufJsonReader {
 
     private void limit(String field, JsonToken token, JsonParser p) throws IOException {
         if (token == JsonToken.VALUE_NULL) {
+            nullLimitStart = offset(p);
             return;
         }
         if (token != JsonToken.VALUE_NUMBER_INT) {
@@ -181,6 +204,12 @@ public final class RequestInspector extends ByteBufJsonReader {
             throw invalid("Invalid 'messages': empty array. Expected an array with minimum length 1, "
                     + "but got an empty array instead.");
         }
+    }
+
+    /** The byte offset where the current token starts (a string's at its opening quote). */
+    private static int offset(JsonParser p) {
+        // the non-blocking parser reports a token's location just past its first byte
+        return (int) p.currentTokenLocation().getByteOffset() - 1;
     }
 
     private String inputField() {

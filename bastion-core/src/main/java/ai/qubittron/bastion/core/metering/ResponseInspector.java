@@ -31,6 +31,7 @@ public final class ResponseInspector extends ByteBufJsonReader {
     private boolean tokens;
     private boolean finished;
     private boolean error;
+    private int choices;
     private String type;
 
     /**
@@ -45,6 +46,7 @@ public final class ResponseInspector extends ByteBufJsonReader {
         tokens = false;
         finished = false;
         error = false;
+        choices = 0;
         type = null;
         try {
             read(json);
@@ -77,7 +79,9 @@ public final class ResponseInspector extends ByteBufJsonReader {
                 }
             }
             case "choices" -> {
-                if (depth >= 3 && isArrayAt(2)) {
+                if (depth == 2 && isArrayAt(2) && token == JsonToken.START_OBJECT) {
+                    choices++;
+                } else if (depth >= 3 && isArrayAt(2)) {
                     choice(depth, token, p);
                 }
             }
@@ -139,6 +143,11 @@ public final class ResponseInspector extends ByteBufJsonReader {
     /** Whether the document carries generated output (a token, or a piece of a tool call). */
     public boolean carriesTokens() {
         return tokens;
+    }
+
+    /** How many elements the top-level {@code choices} array has (0 for a usage-only stream chunk). */
+    public int choiceCount() {
+        return choices;
     }
 
     /** Whether a choice finished in this document. */

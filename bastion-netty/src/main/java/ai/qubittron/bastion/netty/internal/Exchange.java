@@ -1,14 +1,16 @@
 package ai.qubittron.bastion.netty.internal;
 
+import ai.qubittron.bastion.core.admission.Billing;
 import ai.qubittron.bastion.core.catalog.Endpoint;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
 import ai.qubittron.bastion.core.error.ErrorBodies;
 import ai.qubittron.bastion.core.error.ErrorKind;
 import ai.qubittron.bastion.core.inspect.InspectedRequest;
+import ai.qubittron.bastion.core.inspect.RequestRewriter;
 import ai.qubittron.bastion.core.metering.JsonSplice;
 import ai.qubittron.bastion.core.metering.RelayMeter;
 import ai.qubittron.bastion.core.metering.ResponseInspector;
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import ai.qubittron.bastion.spi.limit.RateLimitDecision;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
@@ -73,6 +75,9 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private final String requestId;
     private final RelayMeter meter;
     private final ResponseInspector responseInspector;
+    private final RateLimitDecision limit;
+    private final Billing billing;
+    private final long imposedOutputLimit;
     private final ByteBufAllocator alloc;
 
     private State state = State.CONNECTING;
@@ -89,7 +94,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     Exchange(GatewayHandler owner, ChannelHandlerContext ctx, GatewayContext gateway, FullHttpRequest request,
              InspectedRequest inspected, ModelInfo model, String requestId, long startNanos,
-             ResponseInspector responseInspector) {
+             ResponseInspector responseInspector, RateLimitDecision limit, Billing billing, long imposedOutputLimit) {
         this.owner = owner;
         this.ctx = ctx;
         this.gateway = gateway;
@@ -99,6 +104,9 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         this.requestId = requestId;
         this.meter = new RelayMeter(startNanos);
         this.responseInspector = responseInspector;
+        this.limit = limit;
+        this.billing = billing;
+        this.imposedOutputLimit = imposedOutputLimit;
         this.alloc = ctx.alloc();
     }
 
@@ -152,25 +160,9 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         ch.writeAndFlush(new DefaultLastHttpContent(body)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
     }
 
-    /**
-     * The body to send upstream: the client's bytes as they are (a retained duplicate), or, when the
-     * client named the model by an alias, the same bytes around the upstream's name for it.
-     */
+    /** The body to send upstream: the client's bytes, spliced only where {@link RequestRewriter} must. */
     private ByteBuf upstreamBody() {
-        ByteBuf content = request.content();
-        String upstreamName = model.upstreamName();
-        if (upstreamName.equals(inspected.model()) && inspected.modelEnd() - inspected.modelStart() == upstreamName.length() + 2) {
-            return content.retainedDuplicate();
-        }
-        int base = content.readerIndex();
-        byte[] name = ("\"" + new String(JsonStringEncoder.getInstance().quoteAsString(upstreamName)) + "\"")
-                .getBytes(StandardCharsets.UTF_8);
-        CompositeByteBuf body = alloc.compositeBuffer(3);
-        body.addComponents(true,
-                content.retainedSlice(base, inspected.modelStart()),
-                Unpooled.wrappedBuffer(name),
-                content.retainedSlice(base + inspected.modelEnd(), content.readableBytes() - inspected.modelEnd()));
-        return body;
+        return RequestRewriter.rewrite(alloc, request.content(), inspected, model.upstreamName(), imposedOutputLimit);
     }
 
     @Override
@@ -228,6 +220,9 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             if (!owner.keepAlive()) {
                 head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
+            if (limit != null) {
+                HttpResponses.rateLimitHeaders(head.headers(), limit);
+            }
             ctx.write(head, ctx.voidPromise());
         } else {
             state = State.BUFFERING;
@@ -267,6 +262,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
                 if (held != null) {
                     writeHeld(!metricsSent);
                 }
+                bill(true);
                 owner.writeLast(LastHttpContent.EMPTY_LAST_CONTENT);
                 complete();
             }
@@ -281,8 +277,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         ByteBuf body = buffered;
         buffered = null;
         String contentType = upstreamHeaders.get(HttpHeaderNames.CONTENT_TYPE, "application/json");
-        if (upstreamStatus.codeClass() == HttpStatusClass.SUCCESS && contentType.startsWith("application/json")
-                && responseInspector.inspect(body)) {
+        boolean success = upstreamStatus.codeClass() == HttpStatusClass.SUCCESS;
+        if (success && contentType.startsWith("application/json") && responseInspector.inspect(body)) {
             if (responseInspector.hasUsage()) {
                 meter.usage(responseInspector.inputTokens(), responseInspector.outputTokens());
             }
@@ -294,6 +290,10 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         if (retryAfter != null) {
             response.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfter);
         }
+        if (limit != null) {
+            HttpResponses.rateLimitHeaders(response.headers(), limit);
+        }
+        bill(success);
         owner.respond(response);
         complete();
     }
@@ -340,6 +340,13 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         }
         if (inspected.endpoint() == Endpoint.RESPONSES) {
             writeClient(isFinalResponsesEvent(responseInspector.type()) && !metricsSent ? withMetrics(event, now) : event);
+        } else if (responseInspector.hasUsage() && responseInspector.choiceCount() == 0 && !inspected.includeUsage()) {
+            // the usage chunk the gateway asked for on its own: metered, not shown to this client
+            event.release();
+            meter.end(now);
+            if (held != null) {
+                writeHeld(!metricsSent);
+            }
         } else if (responseInspector.hasUsage() && !metricsSent) {
             flushHeld();
             writeClient(withMetrics(event, now));
@@ -473,6 +480,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         if (state == State.DONE) {
             return;
         }
+        // once sent, the request cost the worker its prompt at least; the relayed tokens were delivered
+        bill(state != State.CONNECTING);
         abortUpstream();
         state = State.DONE;
         releaseBuffers();
@@ -487,6 +496,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             return;
         }
         abortUpstream();
+        // tokens already streamed were generated and delivered: they are billed; otherwise nothing is
+        bill(state == State.STREAMING);
         if (state == State.STREAMING) {
             flushHeld();
             framer.discard();
@@ -519,8 +530,26 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         }
     }
 
+    /**
+     * Ends the request's billing, once: the reported usage when there is one, else (when the upstream
+     * did work) the prompt estimate and the relayed tokens, else a release of the reservation.
+     */
+    private void bill(boolean upstreamWorked) {
+        if (billing == null || billing.ended()) {
+            return;
+        }
+        if (meter.hasUsage()) {
+            billing.settle(meter.inputTokens(), meter.outputTokens());
+        } else if (upstreamWorked) {
+            billing.settleEstimated(meter.outputTokens());
+        } else {
+            billing.release();
+        }
+    }
+
     private void complete() {
         state = State.DONE;
+        bill(false);
         releaseBuffers();
         owner.exchangeDone(this);
     }

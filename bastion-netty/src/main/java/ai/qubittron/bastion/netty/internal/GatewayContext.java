@@ -32,13 +32,15 @@ public final class GatewayContext {
     private final long upstreamIdleTimeoutMillis;
     private final byte[] modelsJson;
     private final FastThreadLocal<UpstreamPool> pools = new FastThreadLocal<>();
+    private final Admission admission;
 
-    public GatewayContext(ModelCatalog catalog, UpstreamRoutes routes, ApiKeyStore keyStore, Transport transport,
-                          int maxRequestBytes, int connectTimeoutMillis, int maxIdlePerWorker,
+    public GatewayContext(ModelCatalog catalog, UpstreamRoutes routes, ApiKeyStore keyStore, Admission admission,
+                          Transport transport, int maxRequestBytes, int connectTimeoutMillis, int maxIdlePerWorker,
                           long upstreamIdleTimeoutMillis) {
         this.catalog = catalog;
         this.routes = routes;
         this.keyStore = keyStore;
+        this.admission = admission;
         this.transport = transport;
         this.maxRequestBytes = maxRequestBytes;
         this.connectTimeoutMillis = connectTimeoutMillis;
@@ -57,6 +59,10 @@ public final class GatewayContext {
 
     ApiKeyStore keyStore() {
         return keyStore;
+    }
+
+    Admission admission() {
+        return admission;
     }
 
     int maxRequestBytes() {

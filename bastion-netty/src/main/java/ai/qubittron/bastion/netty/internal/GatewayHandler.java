@@ -1,5 +1,6 @@
 package ai.qubittron.bastion.netty.internal;
 
+import ai.qubittron.bastion.core.admission.Billing;
 import ai.qubittron.bastion.core.catalog.Endpoint;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
 import ai.qubittron.bastion.core.error.ErrorBodies;
@@ -8,7 +9,11 @@ import ai.qubittron.bastion.core.error.GatewayException;
 import ai.qubittron.bastion.core.inspect.InspectedRequest;
 import ai.qubittron.bastion.core.inspect.RequestInspector;
 import ai.qubittron.bastion.core.metering.ResponseInspector;
+import ai.qubittron.bastion.core.pricing.ModelPrice;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
+import ai.qubittron.bastion.spi.ledger.Ledger;
+import ai.qubittron.bastion.spi.ledger.Reservation;
+import ai.qubittron.bastion.spi.limit.RateLimitDecision;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -24,7 +29,14 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -129,34 +141,20 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
             respondError(ErrorKind.INVALID_API_KEY, ErrorBodies.INVALID_API_KEY_MESSAGE);
             return;
         }
-        CompletableFuture<Optional<ApiPrincipal>> auth;
-        try {
-            auth = gateway.keyStore().authenticate(key).toCompletableFuture();
-        } catch (RuntimeException e) {
-            auth = CompletableFuture.failedFuture(e);
-        }
-        if (auth.isDone()) {
-            authenticated(request, route, path, startNanos, auth);
-        } else {
-            CompletableFuture<Optional<ApiPrincipal>> pendingAuth = auth;
-            auth.whenComplete((p, e) -> ctx.executor().execute(
-                    () -> authenticated(request, route, path, startNanos, pendingAuth)));
-        }
+        onLoop(bounded(() -> gateway.keyStore().authenticate(key)),
+                (principal, error) -> authenticated(request, route, path, startNanos, principal, error));
     }
 
     private void authenticated(FullHttpRequest request, Route route, String path, long startNanos,
-                               CompletableFuture<Optional<ApiPrincipal>> auth) {
+                               Optional<ApiPrincipal> principal, Throwable error) {
         if (!ctx.channel().isActive()) {
             request.release();
             return;
         }
-        Optional<ApiPrincipal> principal;
-        try {
-            principal = auth.join();
-        } catch (RuntimeException e) {
+        if (error != null) {
             request.release();
-            LOG.log(Level.WARNING, "key store failed", e);
-            respondError(ErrorKind.SERVICE_UNAVAILABLE, "The key store is unavailable; retry the request.");
+            LOG.log(Level.WARNING, "the key store failed", error);
+            respondUnavailable("The key store is unavailable; retry the request.");
             return;
         }
         if (principal.isEmpty()) {
@@ -206,8 +204,150 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
             respondError(ErrorKind.INTERNAL_ERROR, "The gateway failed to process the request.");
             return;
         }
-        exchange = new Exchange(this, ctx, gateway, request, inspected, model, requestId, startNanos, responseInspector);
+        limit(new Admitted(request, inspected, model, principal, startNanos, requestId));
+    }
+
+    /** A request on its way through admission; owns {@code request} until it is released or relayed. */
+    private record Admitted(FullHttpRequest request, InspectedRequest inspected, ModelInfo model, ApiPrincipal principal,
+                            long startNanos, String requestId) {
+
+        /** An upper bound of the prompt's tokens: no tokenizer makes more tokens than the body has bytes. */
+        long promptTokenBound() {
+            return inspected.bodyBytes();
+        }
+
+        long outputLimit(Admission admission) {
+            return inspected.maxOutputTokens() == InspectedRequest.NO_LIMIT
+                    ? admission.defaultMaxOutputTokens() : inspected.maxOutputTokens();
+        }
+    }
+
+    /** Step 1 of admission: the per-key rate limit. */
+    private void limit(Admitted a) {
+        Admission admission = gateway.admission();
+        if (admission.limiter() == null) {
+            reserve(a, null);
+            return;
+        }
+        long tokens = saturatedAdd(a.promptTokenBound(), a.outputLimit(admission));
+        CompletableFuture<RateLimitDecision> decided = bounded(() -> admission.limiter().acquire(
+                a.principal().keyId(), admission.tiers().limits(a.principal().tier()), tokens));
+        onLoop(decided, (decision, error) -> {
+            if (!ctx.channel().isActive()) {
+                a.request().release();
+            } else if (error != null) {
+                a.request().release();
+                LOG.log(Level.WARNING, "the rate limiter failed", error);
+                respondUnavailable("The rate limiter is unavailable; retry the request.");
+            } else if (!decision.allowed()) {
+                a.request().release();
+                FullHttpResponse response = HttpResponses.error(ErrorKind.RATE_LIMITED, rateLimitMessage(decision), requestId);
+                HttpResponses.rateLimitHeaders(response.headers(), decision);
+                response.headers().set(HttpHeaderNames.RETRY_AFTER, decision.retryAfterSeconds());
+                respond(response);
+            } else {
+                reserve(a, decision);
+            }
+        });
+    }
+
+    /** Step 2 of admission: reserve the worst-case cost on the account's prepaid credit. */
+    private void reserve(Admitted a, RateLimitDecision decision) {
+        Admission admission = gateway.admission();
+        Ledger ledger = admission.ledger();
+        if (ledger == null) {
+            relay(a, decision, null, InspectedRequest.NO_LIMIT);
+            return;
+        }
+        String accountId = a.principal().accountId();
+        long outputLimit = a.outputLimit(admission);
+        ModelPrice price = admission.prices().price(a.model().id());
+        long amount = price.costMicros(a.promptTokenBound(), outputLimit);
+        CompletableFuture<Reservation> reserved = bounded(() -> ledger.reserve(accountId, a.requestId(), amount));
+        onLoop(reserved, (reservation, error) -> {
+            if (error != null || !ctx.channel().isActive()) {
+                if (error instanceof TimeoutException || (error == null && reservation.granted())) {
+                    // a reservation that may still be granted late, or that nobody will use, must not stay held
+                    releaseQuietly(ledger, accountId, a.requestId());
+                }
+                a.request().release();
+                if (error != null && ctx.channel().isActive()) {
+                    LOG.log(Level.WARNING, "the ledger failed", error);
+                    respondUnavailable("The balance check is unavailable; retry the request.");
+                }
+            } else if (!reservation.granted()) {
+                a.request().release();
+                respondError(ErrorKind.INSUFFICIENT_FUNDS, "Your account's credit is exhausted: this request may cost up to "
+                        + amount + " micro-units and " + reservation.availableMicros() + " are available.");
+            } else {
+                long promptFallback = (a.inspected().bodyBytes() + 3) / 4;
+                relay(a, decision, new Billing(ledger, accountId, a.requestId(), price, amount, promptFallback), outputLimit);
+            }
+        });
+    }
+
+    /** Step 3: relay the admitted request upstream. */
+    private void relay(Admitted a, RateLimitDecision decision, Billing billing, long imposedOutputLimit) {
+        exchange = new Exchange(this, ctx, gateway, a.request(), a.inspected(), a.model(), a.requestId(), a.startNanos(),
+                responseInspector, decision, billing, imposedOutputLimit);
         exchange.start();
+    }
+
+    private static void releaseQuietly(Ledger ledger, String accountId, String requestId) {
+        try {
+            ledger.release(accountId, requestId);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not release the reservation of request " + requestId, e);
+        }
+    }
+
+    private static String rateLimitMessage(RateLimitDecision decision) {
+        String which = decision.remainingRequests() <= 0
+                ? decision.limitRequests() + " requests per minute"
+                : decision.limitTokens() + " tokens per minute";
+        return "Rate limit reached for this key: " + which + ". Retry after " + decision.retryAfterSeconds() + " s.";
+    }
+
+    private void respondUnavailable(String message) {
+        FullHttpResponse response = HttpResponses.error(ErrorKind.SERVICE_UNAVAILABLE, message, requestId);
+        response.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
+        respond(response);
+    }
+
+    /** Calls an SPI method, turning a throw into a failed stage and bounding the wait by the admission timeout. */
+    private <T> CompletableFuture<T> bounded(Supplier<CompletionStage<T>> call) {
+        CompletableFuture<T> future;
+        try {
+            future = call.get().toCompletableFuture();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return future.isDone() ? future : future.copy().orTimeout(gateway.admission().timeoutMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Runs {@code then} on this connection's event loop once the future completes (at once if it has). */
+    private <T> void onLoop(CompletableFuture<T> future, BiConsumer<T, Throwable> then) {
+        if (future.isDone()) {
+            complete(future, then);
+        } else {
+            future.whenComplete((v, e) -> ctx.executor().execute(() -> complete(future, then)));
+        }
+    }
+
+    private static <T> void complete(CompletableFuture<T> future, BiConsumer<T, Throwable> then) {
+        T value;
+        try {
+            value = future.join();
+        } catch (CompletionException | CancellationException e) {
+            then.accept(null, e.getCause() != null ? e.getCause() : e);
+            return;
+        }
+        then.accept(value, null);
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
     }
 
     /** Whether the current request's connection stays open after its response. */

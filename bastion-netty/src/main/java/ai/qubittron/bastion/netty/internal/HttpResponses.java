@@ -2,12 +2,14 @@ package ai.qubittron.bastion.netty.internal;
 
 import ai.qubittron.bastion.core.error.ErrorBodies;
 import ai.qubittron.bastion.core.error.ErrorKind;
+import ai.qubittron.bastion.spi.limit.RateLimitDecision;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
@@ -17,6 +19,12 @@ import java.util.concurrent.ThreadLocalRandom;
 final class HttpResponses {
 
     static final AsciiString X_REQUEST_ID = AsciiString.cached("x-request-id");
+    static final AsciiString LIMIT_REQUESTS = AsciiString.cached("x-ratelimit-limit-requests");
+    static final AsciiString REMAINING_REQUESTS = AsciiString.cached("x-ratelimit-remaining-requests");
+    static final AsciiString RESET_REQUESTS = AsciiString.cached("x-ratelimit-reset-requests");
+    static final AsciiString LIMIT_TOKENS = AsciiString.cached("x-ratelimit-limit-tokens");
+    static final AsciiString REMAINING_TOKENS = AsciiString.cached("x-ratelimit-remaining-tokens");
+    static final AsciiString RESET_TOKENS = AsciiString.cached("x-ratelimit-reset-tokens");
 
     private HttpResponses() {
     }
@@ -41,6 +49,34 @@ final class HttpResponses {
             response.headers().set(X_REQUEST_ID, requestId);
         }
         return response;
+    }
+
+    /** Adds the {@code x-ratelimit-*} headers of a rate-limit decision (OpenAI's names and formats). */
+    static void rateLimitHeaders(HttpHeaders headers, RateLimitDecision decision) {
+        headers.set(LIMIT_REQUESTS, decision.limitRequests())
+                .set(REMAINING_REQUESTS, decision.remainingRequests())
+                .set(RESET_REQUESTS, duration(decision.resetMillis()))
+                .set(LIMIT_TOKENS, decision.limitTokens())
+                .set(REMAINING_TOKENS, decision.remainingTokens())
+                .set(RESET_TOKENS, duration(decision.resetMillis()));
+    }
+
+    /** A duration as OpenAI writes it in rate-limit headers: {@code 250ms}, {@code 12.5s}. */
+    static String duration(long millis) {
+        if (millis < 1000) {
+            return millis + "ms";
+        }
+        StringBuilder out = new StringBuilder().append(millis / 1000);
+        long fraction = millis % 1000;
+        if (fraction != 0) {
+            String digits = Long.toString(fraction + 1000).substring(1);
+            int end = digits.length();
+            while (digits.charAt(end - 1) == '0') {
+                end--;
+            }
+            out.append('.').append(digits, 0, end);
+        }
+        return out.append('s').toString();
     }
 
     /** A new request id: {@code req_} and 16 hex digits, sent to the client and the upstream. */

@@ -40,6 +40,14 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--io-threads", description = "Gateway event loop threads (default: the number of processors).")
     Integer ioThreads;
 
+    @Option(names = "--admin-port", defaultValue = "8081", description = "Port of the admin API (default: ${DEFAULT-VALUE}).")
+    int adminPort;
+
+    @Option(names = "--admin-token", defaultValue = "${env:BASTION_ADMIN_TOKEN}",
+            description = "Bearer token of the admin API, at least 16 characters (default: $BASTION_ADMIN_TOKEN, "
+                    + "else a random one, printed).")
+    String adminToken;
+
     @Override
     public Integer call() throws InterruptedException {
         String key = demoKey != null ? demoKey : ApiKeyHash.newKey();
@@ -55,7 +63,12 @@ final class DemoCommand implements Callable<Integer> {
                 .interTokenMillis(interTokenMillis)
                 .prefillMicrosPerToken(prefillMicrosPerToken)
                 .build();
-        DemoGateway demo = DemoGateway.start(host, port, key, workers, simConfig, ioThreads);
+        String token = adminToken != null && !adminToken.isEmpty() ? adminToken : ApiKeyHash.newKey().substring(4);
+        if (token.length() < 16) {
+            System.err.println("--admin-token must have at least 16 characters");
+            return 2;
+        }
+        DemoGateway demo = DemoGateway.start(host, port, key, workers, simConfig, ioThreads, adminPort, token);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             demo.close();
@@ -66,7 +79,9 @@ final class DemoCommand implements Callable<Integer> {
         String base = demo.gateway().baseUrl();
         out.println("Bastion demo gateway listening on " + base);
         out.println("  simulated GPU workers: " + demo.workers().stream().map(SimulatedWorker::baseUrl).toList());
-        out.println("  API key: " + key);
+        out.println("  API key: " + key + "  (account " + DemoGateway.DEMO_ACCOUNT + ", tier " + DemoGateway.DEMO_TIER + ")");
+        out.println("  admin API: http://" + host + ":" + demo.admin().port() + "/admin/v1/  token: "
+                + (adminToken != null && !adminToken.isEmpty() ? "(from --admin-token / BASTION_ADMIN_TOKEN)" : token));
         out.println();
         out.println("Try it:");
         out.println("  curl " + base + "/chat/completions \\");

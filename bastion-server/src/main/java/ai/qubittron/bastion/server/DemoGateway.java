@@ -6,7 +6,10 @@ import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
 import ai.qubittron.bastion.core.ledger.InMemoryLedger;
 import ai.qubittron.bastion.core.limit.InMemoryRateLimiter;
+import ai.qubittron.bastion.core.pricing.PriceBook;
 import ai.qubittron.bastion.netty.Bastion;
+import ai.qubittron.bastion.netty.admin.AdminServer;
+import ai.qubittron.bastion.netty.admin.InMemoryAdminBackend;
 import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
@@ -19,7 +22,7 @@ import java.util.Set;
 /**
  * The demo deployment: simulated GPU workers that each serve every model of the default catalog, and
  * the gateway in front of them with in-memory stores: one key, on an account with ample credit, in a
- * tier with ample limits, metered at the default catalog's prices.
+ * tier with ample limits, metered at the default catalog's prices; and the admin API to manage them.
  */
 final class DemoGateway implements AutoCloseable {
 
@@ -37,9 +40,11 @@ final class DemoGateway implements AutoCloseable {
     private final List<SimulatedWorker> workers;
     private final String key;
     private final InMemoryLedger ledger;
+    private final AdminServer admin;
 
-    private DemoGateway(Bastion gateway, List<SimulatedWorker> workers, String key, InMemoryLedger ledger) {
+    private DemoGateway(Bastion gateway, AdminServer admin, List<SimulatedWorker> workers, String key, InMemoryLedger ledger) {
         this.gateway = gateway;
+        this.admin = admin;
         this.workers = workers;
         this.key = key;
         this.ledger = ledger;
@@ -51,20 +56,23 @@ final class DemoGateway implements AutoCloseable {
      * @param ioThreads gateway event loops, or {@code null} for the default
      * @throws IllegalArgumentException when the key does not start with {@code qbt_}
      */
-    static DemoGateway start(String host, int port, String key, int workerCount, SimConfig simConfig, Integer ioThreads) {
+    static DemoGateway start(String host, int port, String key, int workerCount, SimConfig simConfig, Integer ioThreads,
+                             int adminPort, String adminToken) {
         InMemoryApiKeyStore keys = new InMemoryApiKeyStore();
         keys.add(key, new ApiPrincipal(DEMO_KEY_ID, DEMO_ACCOUNT, DEMO_TIER, Set.of()));
         InMemoryLedger ledger = new InMemoryLedger();
         ledger.open(DEMO_ACCOUNT, DEMO_CREDIT_MICROS);
         TierTable tiers = new TierTable();
         tiers.set(DEMO_TIER, DEMO_LIMITS);
+        PriceBook prices = PriceBook.defaults();
         List<String> models = ModelCatalog.defaults().models().stream().map(ModelInfo::id).toList();
         List<SimulatedWorker> workers = new ArrayList<>();
         try {
             Bastion.Builder builder = Bastion.builder().host(host).port(port).keyStore(keys)
                     .rateLimiter(new InMemoryRateLimiter())
                     .ledger(ledger)
-                    .tiers(tiers);
+                    .tiers(tiers)
+                    .prices(prices);
             if (ioThreads != null) {
                 builder.ioThreads(ioThreads);
             }
@@ -74,7 +82,16 @@ final class DemoGateway implements AutoCloseable {
                 workers.add(worker);
                 builder.workerForAllModels(URI.create(worker.baseUrl()));
             }
-            return new DemoGateway(builder.build().start(), workers, key, ledger);
+            InMemoryAdminBackend backend = new InMemoryAdminBackend(keys, ledger, tiers, prices, ModelCatalog.defaults());
+            backend.registerAccount(DEMO_ACCOUNT, DEMO_TIER);
+            Bastion gateway = builder.build().start();
+            try {
+                AdminServer admin = AdminServer.start(host, adminPort, adminToken, backend);
+                return new DemoGateway(gateway, admin, workers, key, ledger);
+            } catch (RuntimeException e) {
+                gateway.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
             workers.forEach(SimulatedWorker::close);
             throw e;
@@ -97,8 +114,13 @@ final class DemoGateway implements AutoCloseable {
         return ledger;
     }
 
+    AdminServer admin() {
+        return admin;
+    }
+
     @Override
     public void close() {
+        admin.close();
         gateway.close();
         workers.forEach(SimulatedWorker::close);
     }

@@ -19,6 +19,7 @@ import picocli.CommandLine;
 class DemoGatewayTest {
 
     private static final String KEY = "qbt_demo_test_key_0123456789";
+    private static final String ADMIN_TOKEN = "demo-admin-token-0123";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private static DemoGateway demo;
@@ -26,7 +27,7 @@ class DemoGatewayTest {
     @BeforeAll
     static void start() {
         demo = DemoGateway.start("127.0.0.1", 0, KEY, 2,
-                SimConfig.builder().interTokenMillis(2).prefillMicrosPerToken(20).build(), 1);
+                SimConfig.builder().interTokenMillis(2).prefillMicrosPerToken(20).build(), 1, 0, ADMIN_TOKEN);
     }
 
     @AfterAll
@@ -88,6 +89,14 @@ class DemoGatewayTest {
         assertThat(response.get("output").get(0).get("content").get(0).get("type").asText()).isEqualTo("output_text");
         assertThat(response.get("usage").get("output_tokens").asInt()).isPositive();
         assertThat(response.get("x_metrics").has("total_time_seconds")).isTrue();
+    }
+
+    @Test
+    void theAdminApiShowsTheDemoAccount() throws Exception {
+        JsonNode account = JSON.readTree(send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + demo.admin().port()
+                + "/admin/v1/accounts/" + DemoGateway.DEMO_ACCOUNT)).header("Authorization", "Bearer " + ADMIN_TOKEN).GET()).body());
+        assertThat(account.get("tier").asText()).isEqualTo(DemoGateway.DEMO_TIER);
+        assertThat(account.get("balance_micros").asLong()).isPositive();
     }
 
     @Test

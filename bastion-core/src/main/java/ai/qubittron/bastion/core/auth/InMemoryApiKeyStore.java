@@ -46,6 +46,15 @@ public final class InMemoryApiKeyStore implements ApiKeyStore {
         return keys.remove(hash) != null;
     }
 
+    /**
+     * Revokes the key with this public id; effective for the next request. A scan of all keys: an
+     * administrative operation, not for the request path.
+     */
+    public boolean revokeById(String keyId) {
+        return keys.values().removeIf(stage -> stage.toCompletableFuture().join()
+                .map(principal -> principal.keyId().equals(keyId)).orElse(false));
+    }
+
     @Override
     public CompletionStage<Optional<ApiPrincipal>> authenticate(String presentedKey) {
         if (presentedKey == null || !presentedKey.startsWith(ApiKeyHash.KEY_PREFIX)) {

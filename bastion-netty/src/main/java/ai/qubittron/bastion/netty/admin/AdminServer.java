@@ -1,0 +1,367 @@
+package ai.qubittron.bastion.netty.admin;
+
+import ai.qubittron.bastion.core.error.ErrorBodies;
+import ai.qubittron.bastion.core.error.ErrorKind;
+import ai.qubittron.bastion.core.pricing.ModelPrice;
+import ai.qubittron.bastion.netty.internal.Transport;
+import ai.qubittron.bastion.spi.limit.RateLimits;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The admin API: a separate HTTP listener (loopback by default) guarded by a bearer admin token, to
+ * manage accounts, keys, credit, tiers and prices. JSON in and out; errors in the OpenAI shape.
+ *
+ * <pre>
+ *   POST   /admin/v1/accounts                 {"id","tier","balance_micros"}     → 201 account
+ *   GET    /admin/v1/accounts/{id}                                              → 200 account
+ *   POST   /admin/v1/accounts/{id}/keys                                         → 201 {"id","key","account_id"}
+ *   POST   /admin/v1/accounts/{id}/credit     {"amount_micros"}                 → 200 account
+ *   DELETE /admin/v1/keys/{keyId}                                               → 204
+ *   PUT    /admin/v1/tiers/{name}             {"requests_per_minute","tokens_per_minute"} → 200
+ *   PUT    /admin/v1/prices/{model}           {"input_per_million_micros","output_per_million_micros"} → 200
+ * </pre>
+ * An account is {@code {"id","tier","balance_micros","reserved_micros","spent_micros"}}.
+ *
+ * <p>Runs on one thread of its own, so a backend that blocks never stalls the gateway's event loops.
+ */
+public final class AdminServer implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(AdminServer.class.getName());
+    private static final JsonFactory JSON = JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    private static final String PREFIX = "/admin/v1/";
+    private static final int MAX_BODY_BYTES = 64 * 1024;
+
+    private final AdminBackend backend;
+    private final byte[] token;
+    private final EventLoopGroup group;
+    private Channel server;
+
+    private AdminServer(AdminBackend backend, String token, EventLoopGroup group) {
+        this.backend = backend;
+        this.token = token.getBytes(StandardCharsets.UTF_8);
+        this.group = group;
+    }
+
+    /**
+     * Starts the admin API.
+     *
+     * @param token the admin token clients must send as {@code Authorization: Bearer <token>}; at least 16
+     *              characters
+     */
+    public static AdminServer start(String host, int port, String token, AdminBackend backend) {
+        Objects.requireNonNull(backend, "backend");
+        if (token == null || token.length() < 16) {
+            throw new IllegalArgumentException("token: the admin token must have at least 16 characters");
+        }
+        Transport transport = Transport.best();
+        EventLoopGroup group = transport.newGroup(1, "bastion-admin");
+        AdminServer admin = new AdminServer(backend, token, group);
+        try {
+            admin.server = new ServerBootstrap()
+                    .group(group)
+                    .channel(transport.serverChannel())
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline()
+                                    .addLast(new HttpServerCodec())
+                                    .addLast(new HttpObjectAggregator(MAX_BODY_BYTES))
+                                    .addLast(admin.new AdminHandler());
+                        }
+                    })
+                    .bind(host, port).syncUninterruptibly().channel();
+            return admin;
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw new IllegalStateException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The bound port. */
+    public int port() {
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        server.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** Answers one admin request at a time per connection; may block (its own thread). */
+    private final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+            FullHttpResponse response;
+            try {
+                response = answer(request);
+            } catch (AdminError e) {
+                response = error(e.status, e.kind, e.getMessage());
+            } catch (NoSuchElementException e) {
+                response = error(HttpResponseStatus.NOT_FOUND, ErrorKind.NOT_FOUND, e.getMessage());
+            } catch (IllegalStateException e) {
+                response = error(HttpResponseStatus.CONFLICT, ErrorKind.INVALID_REQUEST, e.getMessage());
+            } catch (IllegalArgumentException e) {
+                response = error(HttpResponseStatus.BAD_REQUEST, ErrorKind.INVALID_REQUEST, e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "admin request failed", e);
+                response = error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorKind.INTERNAL_ERROR, "The admin request failed.");
+            }
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            HttpUtil.setKeepAlive(response, keepAlive);
+            if (keepAlive) {
+                ctx.writeAndFlush(response);
+            } else {
+                ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    private FullHttpResponse answer(FullHttpRequest request) {
+        if (!authorized(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+            throw new AdminError(HttpResponseStatus.UNAUTHORIZED, ErrorKind.INVALID_API_KEY, "Invalid admin token");
+        }
+        String uri = request.uri();
+        int query = uri.indexOf('?');
+        String path = query < 0 ? uri : uri.substring(0, query);
+        if (!path.startsWith(PREFIX)) {
+            throw notFound(request.method(), path);
+        }
+        String[] parts = path.substring(PREFIX.length()).split("/", -1);
+        HttpMethod method = request.method();
+        switch (parts[0]) {
+            case "accounts" -> {
+                if (parts.length == 1 && method.equals(HttpMethod.POST)) {
+                    Map<String, Object> body = body(request);
+                    String id = text(body, "id");
+                    String tier = body.containsKey("tier") ? text(body, "tier") : "default";
+                    long balance = body.containsKey("balance_micros") ? amount(body, "balance_micros") : 0;
+                    return json(HttpResponseStatus.CREATED, account(backend.createAccount(id, tier, balance)));
+                }
+                if (parts.length == 2 && method.equals(HttpMethod.GET)) {
+                    return json(HttpResponseStatus.OK, account(backend.account(parts[1])
+                            .orElseThrow(() -> new NoSuchElementException("no account '" + parts[1] + "'"))));
+                }
+                if (parts.length == 3 && parts[2].equals("keys") && method.equals(HttpMethod.POST)) {
+                    AdminBackend.CreatedKey key = backend.createKey(parts[1]);
+                    return json(HttpResponseStatus.CREATED, g -> {
+                        g.writeStringField("id", key.id());
+                        g.writeStringField("key", key.key());
+                        g.writeStringField("account_id", key.accountId());
+                    });
+                }
+                if (parts.length == 3 && parts[2].equals("credit") && method.equals(HttpMethod.POST)) {
+                    long amount = amount(body(request), "amount_micros");
+                    if (amount <= 0) {
+                        throw new IllegalArgumentException("amount_micros: must be > 0, got " + amount);
+                    }
+                    return json(HttpResponseStatus.OK, account(backend.credit(parts[1], amount)));
+                }
+            }
+            case "keys" -> {
+                if (parts.length == 2 && method.equals(HttpMethod.DELETE)) {
+                    if (!backend.revokeKey(parts[1])) {
+                        throw new NoSuchElementException("no key '" + parts[1] + "'");
+                    }
+                    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
+                    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                    return response;
+                }
+            }
+            case "tiers" -> {
+                if (parts.length == 2 && method.equals(HttpMethod.PUT)) {
+                    Map<String, Object> body = body(request);
+                    RateLimits limits = new RateLimits(amount(body, "requests_per_minute"), amount(body, "tokens_per_minute"));
+                    backend.setTier(parts[1], limits);
+                    return json(HttpResponseStatus.OK, g -> {
+                        g.writeStringField("name", parts[1]);
+                        g.writeNumberField("requests_per_minute", limits.requestsPerMinute());
+                        g.writeNumberField("tokens_per_minute", limits.tokensPerMinute());
+                    });
+                }
+            }
+            case "prices" -> {
+                // a model name may hold a slash (openai/gpt-oss-120b): it is the whole rest of the path
+                String name = parts.length < 2 ? ""
+                        : URLDecoder.decode(path.substring(PREFIX.length() + "prices/".length()), StandardCharsets.UTF_8);
+                if (!name.isEmpty() && method.equals(HttpMethod.PUT)) {
+                    Map<String, Object> body = body(request);
+                    ModelPrice price = new ModelPrice(amount(body, "input_per_million_micros"),
+                            amount(body, "output_per_million_micros"));
+                    String model = backend.setPrice(name, price);
+                    return json(HttpResponseStatus.OK, g -> {
+                        g.writeStringField("model", model);
+                        g.writeNumberField("input_per_million_micros", price.inputPerMillionMicros());
+                        g.writeNumberField("output_per_million_micros", price.outputPerMillionMicros());
+                    });
+                }
+            }
+            default -> {
+                // falls through to 404
+            }
+        }
+        throw notFound(method, path);
+    }
+
+    private boolean authorized(String header) {
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return false;
+        }
+        return MessageDigest.isEqual(token, header.substring(7).trim().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static AdminError notFound(HttpMethod method, String path) {
+        return new AdminError(HttpResponseStatus.NOT_FOUND, ErrorKind.NOT_FOUND, "Invalid URL (" + method + " " + path + ")");
+    }
+
+    /** Reads a flat JSON object of strings and integers (nested values are rejected). */
+    private static Map<String, Object> body(FullHttpRequest request) {
+        Map<String, Object> fields = new HashMap<>();
+        try (InputStream in = new ByteBufInputStream(request.content().duplicate());
+             JsonParser p = JSON.createParser(in)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new IllegalArgumentException("The body must be a JSON object.");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                switch (value) {
+                    case VALUE_STRING -> fields.put(name, p.getText());
+                    case VALUE_NUMBER_INT -> fields.put(name, p.getNumberValue());
+                    case VALUE_NULL -> {
+                        // absent
+                    }
+                    default -> throw new IllegalArgumentException(name + ": expected a string or an integer");
+                }
+            }
+            if (p.nextToken() != null) {
+                throw new IllegalArgumentException("Unexpected content after the JSON object.");
+            }
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("The body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return fields;
+    }
+
+    private static String text(Map<String, Object> body, String field) {
+        if (!(body.get(field) instanceof String value) || value.isBlank()) {
+            throw new IllegalArgumentException(field + ": a non-empty string is required");
+        }
+        if (!value.matches("[A-Za-z0-9._:@-]{1,128}")) {
+            throw new IllegalArgumentException(field + ": only letters, digits and . _ : @ - are allowed, up to 128");
+        }
+        return value;
+    }
+
+    private static long amount(Map<String, Object> body, String field) {
+        if (!(body.get(field) instanceof Number number) || !(number instanceof Integer || number instanceof Long)) {
+            throw new IllegalArgumentException(field + ": an integer is required");
+        }
+        long value = number.longValue();
+        if (value < 0) {
+            throw new IllegalArgumentException(field + ": must be >= 0, got " + value);
+        }
+        return value;
+    }
+
+    @FunctionalInterface
+    private interface Fields {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    private static Fields account(AdminBackend.AccountView account) {
+        return g -> {
+            g.writeStringField("id", account.id());
+            g.writeStringField("tier", account.tier());
+            g.writeNumberField("balance_micros", account.balanceMicros());
+            g.writeNumberField("reserved_micros", account.reservedMicros());
+            g.writeNumberField("spent_micros", account.spentMicros());
+        };
+    }
+
+    private static FullHttpResponse json(HttpResponseStatus status, Fields fields) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            fields.write(g);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return response(status, out.toByteArray());
+    }
+
+    private static FullHttpResponse error(HttpResponseStatus status, ErrorKind kind, String message) {
+        return response(status, ErrorBodies.json(kind, message));
+    }
+
+    private static FullHttpResponse response(HttpResponseStatus status, byte[] body) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        return response;
+    }
+
+    /** An admin failure with its own status. */
+    private static final class AdminError extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient HttpResponseStatus status;
+        final ErrorKind kind;
+
+        AdminError(HttpResponseStatus status, ErrorKind kind, String message) {
+            super(message, null, false, false);
+            this.status = status;
+            this.kind = kind;
+        }
+    }
+}

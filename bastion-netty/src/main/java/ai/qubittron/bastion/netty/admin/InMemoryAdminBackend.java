@@ -1,0 +1,113 @@
+package ai.qubittron.bastion.netty.admin;
+
+import ai.qubittron.bastion.core.admission.TierTable;
+import ai.qubittron.bastion.core.auth.InMemoryApiKeyStore;
+import ai.qubittron.bastion.core.catalog.ModelCatalog;
+import ai.qubittron.bastion.core.catalog.ModelInfo;
+import ai.qubittron.bastion.core.ledger.InMemoryLedger;
+import ai.qubittron.bastion.core.pricing.ModelPrice;
+import ai.qubittron.bastion.core.pricing.PriceBook;
+import ai.qubittron.bastion.spi.auth.ApiPrincipal;
+import ai.qubittron.bastion.spi.ledger.AccountBalance;
+import ai.qubittron.bastion.spi.limit.RateLimits;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/** The admin backend of a single node: the in-memory key store, ledger, tiers and prices. Thread-safe. */
+public final class InMemoryAdminBackend implements AdminBackend {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final InMemoryApiKeyStore keys;
+    private final InMemoryLedger ledger;
+    private final TierTable tiers;
+    private final PriceBook prices;
+    private final ModelCatalog catalog;
+    private final ConcurrentMap<String, String> accountTiers = new ConcurrentHashMap<>();
+
+    public InMemoryAdminBackend(InMemoryApiKeyStore keys, InMemoryLedger ledger, TierTable tiers, PriceBook prices,
+                                ModelCatalog catalog) {
+        this.keys = keys;
+        this.ledger = ledger;
+        this.tiers = tiers;
+        this.prices = prices;
+        this.catalog = catalog;
+    }
+
+    /** Records an account that was opened on the ledger directly (e.g. the demo account). */
+    public void registerAccount(String id, String tier) {
+        accountTiers.put(id, tier);
+    }
+
+    @Override
+    public AccountView createAccount(String id, String tier, long balanceMicros) {
+        if (accountTiers.putIfAbsent(id, tier) != null) {
+            throw new IllegalStateException("the account '" + id + "' exists already");
+        }
+        try {
+            ledger.open(id, balanceMicros);
+        } catch (RuntimeException e) {
+            accountTiers.remove(id);
+            throw e;
+        }
+        return view(id);
+    }
+
+    @Override
+    public Optional<AccountView> account(String id) {
+        return accountTiers.containsKey(id) ? Optional.of(view(id)) : Optional.empty();
+    }
+
+    @Override
+    public CreatedKey createKey(String accountId) {
+        String tier = accountTiers.get(accountId);
+        if (tier == null) {
+            throw new NoSuchElementException("no account '" + accountId + "'");
+        }
+        byte[] id = new byte[8];
+        RANDOM.nextBytes(id);
+        String keyId = "key_" + HexFormat.of().formatHex(id);
+        String key = keys.create(new ApiPrincipal(keyId, accountId, tier, Set.of()));
+        return new CreatedKey(keyId, key, accountId);
+    }
+
+    @Override
+    public boolean revokeKey(String keyId) {
+        return keys.revokeById(keyId);
+    }
+
+    @Override
+    public AccountView credit(String accountId, long amountMicros) {
+        if (!accountTiers.containsKey(accountId)) {
+            throw new NoSuchElementException("no account '" + accountId + "'");
+        }
+        ledger.credit(accountId, amountMicros);
+        return view(accountId);
+    }
+
+    @Override
+    public void setTier(String name, RateLimits limits) {
+        tiers.set(name, limits);
+    }
+
+    @Override
+    public String setPrice(String model, ModelPrice price) {
+        ModelInfo info = catalog.find(model);
+        if (info == null) {
+            throw new NoSuchElementException("no model '" + model + "' in the catalog");
+        }
+        prices.set(info.id(), price);
+        return info.id();
+    }
+
+    private AccountView view(String id) {
+        AccountBalance balance = ledger.balance(id).toCompletableFuture().join();
+        return new AccountView(id, accountTiers.get(id), balance.balanceMicros(), balance.reservedMicros(),
+                balance.spentMicros());
+    }
+}

@@ -4,10 +4,12 @@ import ai.qubittron.bastion.spi.auth.ApiKeyHash;
 import ai.qubittron.bastion.spi.auth.ApiKeyStore;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.stream.Collectors;
 
 /**
  * An {@link ApiKeyStore} in memory, for one gateway node: keys are held only as SHA-256 hashes, looked
@@ -53,6 +55,11 @@ public final class InMemoryApiKeyStore implements ApiKeyStore {
     public boolean revokeById(String keyId) {
         return keys.values().removeIf(stage -> stage.toCompletableFuture().join()
                 .map(principal -> principal.keyId().equals(keyId)).orElse(false));
+    }
+
+    /** The stored key hashes in hexadecimal; for audits and the contract test (no key is ever stored). */
+    public Set<String> storedHashes() {
+        return keys.keySet().stream().map(ApiKeyHash::toHex).collect(Collectors.toUnmodifiableSet());
     }
 
     @Override

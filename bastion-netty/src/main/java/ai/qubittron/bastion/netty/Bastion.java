@@ -361,7 +361,7 @@ public final class Bastion implements AutoCloseable {
                     : SpiLoader.load(RateLimiter.class, loader).orElse(null);
             Ledger credit = ledger != null || !discovery ? ledger : SpiLoader.load(Ledger.class, loader).orElse(null);
             Admission admission = new Admission(limiter, credit, tiers, prices, admissionTimeout.toMillis(),
-                    defaultMaxOutputTokens);
+                    defaultMaxOutputTokens, Admission.DEFAULT_MEDIA_PART_TOKENS);
             GatewayContext context = new GatewayContext(catalog, new UpstreamRoutes(byModel), keyStore, admission,
                     Transport.best(), maxRequestBytes, (int) connectTimeout.toMillis(), maxIdlePerWorker,
                     upstreamIdleTimeout.toMillis());

@@ -196,6 +196,63 @@ class AdmissionTest {
     }
 
     @Test
+    void aReservationGrantedAfterTheTimeoutIsGivenBack() throws Exception {
+        ledger.open("acct_a", 1_000_000_000L);
+        gateway(new Ledger() {
+            @Override
+            public CompletionStage<Reservation> reserve(String accountId, String requestId, long amountMicros) {
+                // answers after the gateway stopped waiting (300 ms)
+                return CompletableFuture.supplyAsync(() -> ledger.reserve(accountId, requestId, amountMicros)
+                        .toCompletableFuture().join(), CompletableFuture.delayedExecutor(600, java.util.concurrent.TimeUnit.MILLISECONDS));
+            }
+
+            @Override
+            public CompletionStage<Settlement> settle(String accountId, String requestId, long actualMicros) {
+                return ledger.settle(accountId, requestId, actualMicros);
+            }
+
+            @Override
+            public CompletionStage<AccountBalance> balance(String accountId) {
+                return ledger.balance(accountId);
+            }
+        }, null);
+        assertThat(send(chat(1, false)).statusCode()).isEqualTo(503);
+        // the late grant lands ~300 ms after the 503; the gateway must hand it straight back
+        Thread.sleep(1000);
+        AccountBalance balance = ledger.balance("acct_a").toCompletableFuture().join();
+        assertThat(balance.reservedMicros()).isZero();
+        assertThat(balance.spentMicros()).isZero();
+    }
+
+    @Test
+    void everyChoiceCountsInTheWorstCase() throws Exception {
+        String one = chat(8, false);
+        String eight = one.replace("\"max_tokens\":8", "\"max_tokens\":8,\"n\":8");
+        long bytes = eight.getBytes(StandardCharsets.UTF_8).length;
+        // enough for one choice at its limit, not for eight
+        ledger.open("acct_a", PRICE.costMicros(bytes, 8 * 4));
+        gateway(ledger, null);
+        HttpResponse<String> refused = send(eight);
+        assertThat(refused.statusCode()).isEqualTo(402);
+        assertThat(refused.body()).contains("may cost up to " + PRICE.costMicros(bytes, 64) + " micro-units");
+        assertThat(send(one).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aRequestNoWindowCanAdmitIsRefusedWithoutRetryAfter() throws Exception {
+        tiers.set("small", new RateLimits(100, 1000));
+        gateway(null, new InMemoryRateLimiter(clock));
+        HttpResponse<String> tooLarge = send(chat(5000, false));
+        assertThat(tooLarge.statusCode()).isEqualTo(429);
+        assertThat(tooLarge.headers().firstValue("retry-after")).isEmpty();
+        assertThat(tooLarge.body()).contains("Request too large for this key's limit of 1000 tokens per minute");
+        // and it consumed nothing
+        HttpResponse<String> small = send(chat(5, false));
+        assertThat(small.statusCode()).isEqualTo(200);
+        assertThat(small.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("99");
+    }
+
+    @Test
     void aClientThatHangsUpMidStreamIsBilledOnceAndTheReservationIsFreed() throws Exception {
         ledger.open("acct_a", 1_000_000_000L);
         worker.reconfigure(SimConfig.builder().overheadMillis(0).interTokenMillis(20).build());

@@ -43,6 +43,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--admin-port", defaultValue = "8081", description = "Port of the admin API (default: ${DEFAULT-VALUE}).")
     int adminPort;
 
+    @Option(names = "--admin-host", defaultValue = "127.0.0.1",
+            description = "Address of the admin API, loopback unless you mean it (default: ${DEFAULT-VALUE}).")
+    String adminHost;
+
     @Option(names = "--admin-token", defaultValue = "${env:BASTION_ADMIN_TOKEN}",
             description = "Bearer token of the admin API, at least 16 characters (default: $BASTION_ADMIN_TOKEN, "
                     + "else a random one, printed).")
@@ -68,7 +72,7 @@ final class DemoCommand implements Callable<Integer> {
             System.err.println("--admin-token must have at least 16 characters");
             return 2;
         }
-        DemoGateway demo = DemoGateway.start(host, port, key, workers, simConfig, ioThreads, adminPort, token);
+        DemoGateway demo = DemoGateway.start(host, port, key, workers, simConfig, ioThreads, adminHost, adminPort, token);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             demo.close();
@@ -80,7 +84,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println("Bastion demo gateway listening on " + base);
         out.println("  simulated GPU workers: " + demo.workers().stream().map(SimulatedWorker::baseUrl).toList());
         out.println("  API key: " + key + "  (account " + DemoGateway.DEMO_ACCOUNT + ", tier " + DemoGateway.DEMO_TIER + ")");
-        out.println("  admin API: http://" + host + ":" + demo.admin().port() + "/admin/v1/  token: "
+        out.println("  admin API: http://" + adminHost + ":" + demo.admin().port() + "/admin/v1/  token: "
                 + (adminToken != null && !adminToken.isEmpty() ? "(from --admin-token / BASTION_ADMIN_TOKEN)" : token));
         out.println();
         out.println("Try it:");

@@ -57,7 +57,7 @@ final class DemoGateway implements AutoCloseable {
      * @throws IllegalArgumentException when the key does not start with {@code qbt_}
      */
     static DemoGateway start(String host, int port, String key, int workerCount, SimConfig simConfig, Integer ioThreads,
-                             int adminPort, String adminToken) {
+                             String adminHost, int adminPort, String adminToken) {
         InMemoryApiKeyStore keys = new InMemoryApiKeyStore();
         keys.add(key, new ApiPrincipal(DEMO_KEY_ID, DEMO_ACCOUNT, DEMO_TIER, Set.of()));
         InMemoryLedger ledger = new InMemoryLedger();
@@ -86,7 +86,7 @@ final class DemoGateway implements AutoCloseable {
             backend.registerAccount(DEMO_ACCOUNT, DEMO_TIER);
             Bastion gateway = builder.build().start();
             try {
-                AdminServer admin = AdminServer.start(host, adminPort, adminToken, backend);
+                AdminServer admin = AdminServer.start(adminHost, adminPort, adminToken, backend);
                 return new DemoGateway(gateway, admin, workers, key, ledger);
             } catch (RuntimeException e) {
                 gateway.close();

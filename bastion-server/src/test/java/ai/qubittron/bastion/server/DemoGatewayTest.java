@@ -27,7 +27,7 @@ class DemoGatewayTest {
     @BeforeAll
     static void start() {
         demo = DemoGateway.start("127.0.0.1", 0, KEY, 2,
-                SimConfig.builder().interTokenMillis(2).prefillMicrosPerToken(20).build(), 1, 0, ADMIN_TOKEN);
+                SimConfig.builder().interTokenMillis(2).prefillMicrosPerToken(20).build(), 1, "127.0.0.1", 0, ADMIN_TOKEN);
     }
 
     @AfterAll

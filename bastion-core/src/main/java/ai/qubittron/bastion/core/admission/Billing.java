@@ -5,6 +5,7 @@ import ai.qubittron.bastion.spi.ledger.Ledger;
 import ai.qubittron.bastion.spi.ledger.Settlement;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -42,11 +43,19 @@ public final class Billing {
         this.promptTokensFallback = promptTokensFallback;
     }
 
-    /** Charges the cost of these tokens (at most the reservation); later calls change nothing. */
+    /**
+     * Charges the cost of these tokens, at most the reservation (the ledger never takes more than was
+     * reserved, so a balance never goes below zero); later calls change nothing. A cost above the
+     * reservation means the worst case was not one: it is logged, as it is revenue lost.
+     */
     public CompletionStage<Settlement> settle(long inputTokens, long outputTokens) {
         if (outcome == null) {
-            outcome = logFailure(ledger.settle(accountId, requestId, Math.min(reservedMicros,
-                    price.costMicros(inputTokens, outputTokens))));
+            long cost = price.costMicros(Math.max(0, inputTokens), Math.max(0, outputTokens));
+            if (cost > reservedMicros) {
+                LOG.warning("request " + requestId + " of account " + accountId + " cost " + cost
+                        + " micro-units, more than the " + reservedMicros + " reserved; charged the reservation");
+            }
+            outcome = call(() -> ledger.settle(accountId, requestId, Math.min(reservedMicros, cost)));
         }
         return outcome;
     }
@@ -59,7 +68,7 @@ public final class Billing {
     /** Frees the reservation without charging; later calls change nothing. */
     public CompletionStage<Settlement> release() {
         if (outcome == null) {
-            outcome = logFailure(ledger.release(accountId, requestId));
+            outcome = call(() -> ledger.release(accountId, requestId));
         }
         return outcome;
     }
@@ -74,8 +83,14 @@ public final class Billing {
         return reservedMicros;
     }
 
-    private CompletionStage<Settlement> logFailure(CompletionStage<Settlement> stage) {
-        CompletableFuture<Settlement> future = stage.toCompletableFuture();
+    /** Calls the ledger; a throw becomes a failed stage, so the relay that bills never breaks. */
+    private CompletionStage<Settlement> call(Supplier<CompletionStage<Settlement>> ledgerCall) {
+        CompletableFuture<Settlement> future;
+        try {
+            future = ledgerCall.get().toCompletableFuture();
+        } catch (RuntimeException e) {
+            future = CompletableFuture.failedFuture(e);
+        }
         future.whenComplete((settlement, e) -> {
             if (e != null) {
                 // the reservation stays held (no over-spend); the ledger's own recovery must settle it

@@ -12,19 +12,23 @@ import ai.qubittron.bastion.core.catalog.Endpoint;
  * @param modelEnd             offset just past the {@code model} value's closing quote
  * @param stream               whether the client asked for a stream
  * @param includeUsage         whether the client asked for the usage chunk ({@code stream_options.include_usage})
- * @param maxOutputTokens      the output limit the client set ({@code max_tokens}, {@code max_completion_tokens}
- *                             or {@code max_output_tokens}, the smallest if several), or {@link #NO_LIMIT}
+ * @param maxOutputTokens      the output limit the upstream will apply: {@code max_output_tokens} on responses,
+ *                             {@code max_tokens} on completions, {@code max_completion_tokens} else
+ *                             {@code max_tokens} on chat; or {@link #NO_LIMIT}
  * @param store                {@code Boolean.TRUE}/{@code FALSE} when {@code store} was sent, else {@code null}
  * @param bodyBytes            the body's length in bytes
+ * @param choices              how many completions the request asks for ({@code n} or {@code best_of}, at least 1)
+ * @param mediaParts           how many image, audio or file parts the input has
  * @param rootStart            offset of the top-level object's {@code '{'}
- * @param nullLimitStart       offset of a {@code null} output-limit value (a limit key present but unset)
+ * @param nullLimitStart       offset of a {@code null} value of the limit field to fill (present but unset)
  * @param streamOptionsStart   offset of the {@code stream_options} value ({@code '{'} or {@code null})
  * @param streamOptionsMembers how many members the {@code stream_options} object has
  * @param includeUsageStart    offset of the {@code include_usage} value
  * @param includeUsageEnd      offset just past the {@code include_usage} value
  */
 public record InspectedRequest(Endpoint endpoint, String model, int modelStart, int modelEnd, boolean stream,
-                               boolean includeUsage, long maxOutputTokens, Boolean store, int bodyBytes,
+                               boolean includeUsage, long maxOutputTokens, Boolean store, int bodyBytes, long choices,
+                               int mediaParts,
                                int rootStart, int nullLimitStart, int streamOptionsStart, int streamOptionsMembers,
                                int includeUsageStart, int includeUsageEnd) {
 

@@ -25,6 +25,13 @@ import java.io.IOException;
  */
 public final class RequestInspector extends ByteBufJsonReader {
 
+    private static final int MAX_TOKENS = 0;
+    private static final int MAX_COMPLETION_TOKENS = 1;
+    private static final int MAX_OUTPUT_TOKENS = 2;
+    /** Content part types whose token count the body's size does not bound (images, audio). */
+    private static final java.util.Set<String> MEDIA_TYPES =
+            java.util.Set.of("image_url", "input_image", "input_audio", "image", "audio", "input_file", "file");
+
     private Endpoint endpoint;
     private boolean rootSeen;
     private String model;
@@ -33,12 +40,16 @@ public final class RequestInspector extends ByteBufJsonReader {
     private boolean stream;
     private boolean includeUsage;
     private int rootStart;
-    private int nullLimitStart;
+    /** Values of max_tokens, max_completion_tokens, max_output_tokens (NO_LIMIT when absent or null). */
+    private final long[] limits = new long[3];
+    /** Offsets of a null value of each of them, or -1. */
+    private final int[] nullLimits = new int[3];
+    private long choices;
+    private int mediaParts;
     private int streamOptionsStart;
     private int streamOptionsMembers;
     private int includeUsageStart;
     private int includeUsageEnd;
-    private long maxOutputTokens;
     private Boolean store;
     private boolean inputSeen;
     private int inputElements;
@@ -59,12 +70,14 @@ public final class RequestInspector extends ByteBufJsonReader {
         stream = false;
         includeUsage = false;
         rootStart = -1;
-        nullLimitStart = -1;
+        java.util.Arrays.fill(limits, InspectedRequest.NO_LIMIT);
+        java.util.Arrays.fill(nullLimits, -1);
+        choices = 1;
+        mediaParts = 0;
         streamOptionsStart = -1;
         streamOptionsMembers = -1;
         includeUsageStart = -1;
         includeUsageEnd = -1;
-        maxOutputTokens = InspectedRequest.NO_LIMIT;
         store = null;
         inputSeen = false;
         inputElements = 0;
@@ -82,8 +95,19 @@ public final class RequestInspector extends ByteBufJsonReader {
         } catch (IOException e) {
             throw invalid("We could not parse the JSON body of your request: " + e.getMessage() + ".");
         }
-        return new InspectedRequest(endpoint, model, modelStart, modelEnd, stream, includeUsage, maxOutputTokens, store,
-                body.readableBytes(), rootStart, nullLimitStart, streamOptionsStart, streamOptionsMembers,
+        // the limit the upstream applies: vLLM and SGLang read max_completion_tokens, else max_tokens, on chat;
+        // max_tokens on completions; max_output_tokens on responses. Other limit fields pass through unread.
+        int effective = switch (endpoint) {
+            case CHAT_COMPLETIONS -> limits[MAX_COMPLETION_TOKENS] != InspectedRequest.NO_LIMIT ? MAX_COMPLETION_TOKENS : MAX_TOKENS;
+            case COMPLETIONS -> MAX_TOKENS;
+            case RESPONSES -> MAX_OUTPUT_TOKENS;
+        };
+        int nullLimitStart = nullLimits[effective];
+        if (endpoint == Endpoint.CHAT_COMPLETIONS && limits[effective] == InspectedRequest.NO_LIMIT && nullLimitStart < 0) {
+            nullLimitStart = nullLimits[MAX_COMPLETION_TOKENS];
+        }
+        return new InspectedRequest(endpoint, model, modelStart, modelEnd, stream, includeUsage, limits[effective], store,
+                body.readableBytes(), choices, mediaParts, rootStart, nullLimitStart, streamOptionsStart, streamOptionsMembers,
                 includeUsageStart, includeUsageEnd);
     }
 
@@ -116,6 +140,9 @@ public final class RequestInspector extends ByteBufJsonReader {
             includeUsage = booleanValue("stream_options.include_usage", token);
             includeUsageStart = offset(p);
             includeUsageEnd = (int) p.currentLocation().getByteOffset();
+        } else if (depth >= 3 && token == JsonToken.VALUE_STRING && "type".equals(fieldAt(depth))
+                && top != null && top.equals(inputField()) && MEDIA_TYPES.contains(p.getText())) {
+            mediaParts++;
         } else if (depth == 2 && top != null && top.equals(inputField()) && isArrayAt(2)) {
             inputElements++;
             if (endpoint == Endpoint.CHAT_COMPLETIONS && token != JsonToken.START_OBJECT) {
@@ -147,7 +174,16 @@ public final class RequestInspector extends ByteBufJsonReader {
                 streamOptionsStart = offset(p);
                 streamOptionsMembers = token == JsonToken.START_OBJECT ? 0 : -1;
             }
-            case "max_tokens", "max_completion_tokens", "max_output_tokens" -> limit(field, token, p);
+            case "max_tokens" -> limit(MAX_TOKENS, field, token, p);
+            case "max_completion_tokens" -> limit(MAX_COMPLETION_TOKENS, field, token, p);
+            case "max_output_tokens" -> limit(MAX_OUTPUT_TOKENS, field, token, p);
+            case "n", "best_of" -> {
+                if (token == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+                    choices = Math.max(choices, p.getLongValue());
+                } else if (token != JsonToken.VALUE_NULL) {
+                    throw wrongType(field, "an integer", token);
+                }
+            }
             case "messages", "prompt", "input" -> {
                 if (field.equals(inputField())) {
                     requiredInput(field, token);
@@ -172,9 +208,9 @@ public final class RequestInspector extends ByteBufJsonReader {
         inputElements = array ? 0 : 1;
     }
 
-    private void limit(String field, JsonToken token, JsonParser p) throws IOException {
+    private void limit(int which, String field, JsonToken token, JsonParser p) throws IOException {
         if (token == JsonToken.VALUE_NULL) {
-            nullLimitStart = offset(p);
+            nullLimits[which] = offset(p);
             return;
         }
         if (token != JsonToken.VALUE_NUMBER_INT) {
@@ -184,8 +220,7 @@ public final class RequestInspector extends ByteBufJsonReader {
             throw invalid("Invalid '" + field + "': integer below minimum value. Expected a value >= 1, but got "
                     + p.getText() + " instead.");
         }
-        long value = p.getLongValue();
-        maxOutputTokens = maxOutputTokens == InspectedRequest.NO_LIMIT ? value : Math.min(maxOutputTokens, value);
+        limits[which] = p.getLongValue();
     }
 
     @Override

@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * firstTime = false}.
  *
  * <p><b>Memory.</b> The outcome of a settled or released request is kept for the settlement retention
- * (one hour by default) after it was settled, so repeats within it answer the first outcome and the id
+ * (ten minutes by default) after it was settled, so repeats within it answer the first outcome and the id
  * cannot be reserved again; after it, a repeat is answered as for an unknown id and the id could be
  * reserved anew. Outcomes are forgotten lazily: a {@link #reserve} that finds the oldest outcome expired
  * forgets up to eight expired ones, in settlement order, so the work is amortized over requests (never
@@ -45,8 +45,11 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class InMemoryLedger implements Ledger {
 
-    /** How long settlement outcomes are remembered when the constructor is not told: one hour. */
-    public static final Duration DEFAULT_SETTLEMENT_RETENTION = Duration.ofMinutes(60);
+    /**
+     * How long settlement outcomes are remembered when the constructor is not told: ten minutes, far
+     * longer than any retry of a settlement, and short enough to bound memory at a high request rate.
+     */
+    public static final Duration DEFAULT_SETTLEMENT_RETENTION = Duration.ofMinutes(10);
 
     /** Expired outcomes forgotten per {@link #reserve}; more than one, so forgetting outpaces settling. */
     static final int PRUNE_BATCH = 8;

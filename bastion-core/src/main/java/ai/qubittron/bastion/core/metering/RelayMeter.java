@@ -44,10 +44,10 @@ public final class RelayMeter {
         }
     }
 
-    /** Records the upstream's reported usage. */
+    /** Records the upstream's reported usage (a negative count, which no sane server sends, counts as 0). */
     public void usage(long inputTokens, long outputTokens) {
-        this.inputTokens = inputTokens;
-        this.outputTokens = outputTokens;
+        this.inputTokens = Math.max(0, inputTokens);
+        this.outputTokens = Math.max(0, outputTokens);
     }
 
     /** Records the end of the upstream's response; later calls keep the first. */

@@ -51,10 +51,32 @@ class RequestInspectorTest {
     }
 
     @Test
-    void takesTheSmallestOfSeveralOutputLimits() {
-        InspectedRequest r = inspect(Endpoint.CHAT_COMPLETIONS,
-                "{\"model\":\"m\",\"messages\":[{}],\"max_completion_tokens\":100,\"max_tokens\":50}");
-        assertThat(r.maxOutputTokens()).isEqualTo(50);
+    void readsTheOutputLimitTheUpstreamApplies() {
+        // vLLM and SGLang: max_completion_tokens, else max_tokens, on chat
+        assertThat(inspect(Endpoint.CHAT_COMPLETIONS,
+                "{\"model\":\"m\",\"messages\":[{}],\"max_completion_tokens\":100,\"max_tokens\":50}").maxOutputTokens())
+                .isEqualTo(100);
+        assertThat(inspect(Endpoint.CHAT_COMPLETIONS,
+                "{\"model\":\"m\",\"messages\":[{}],\"max_completion_tokens\":null,\"max_tokens\":50}").maxOutputTokens())
+                .isEqualTo(50);
+        // a field the endpoint's upstream ignores sets no limit
+        assertThat(inspect(Endpoint.CHAT_COMPLETIONS,
+                "{\"model\":\"m\",\"messages\":[{}],\"max_output_tokens\":1}").maxOutputTokens())
+                .isEqualTo(InspectedRequest.NO_LIMIT);
+        assertThat(inspect(Endpoint.RESPONSES, "{\"model\":\"m\",\"input\":\"x\",\"max_tokens\":1}").maxOutputTokens())
+                .isEqualTo(InspectedRequest.NO_LIMIT);
+        assertThat(inspect(Endpoint.RESPONSES, "{\"model\":\"m\",\"input\":\"x\",\"max_output_tokens\":7}").maxOutputTokens())
+                .isEqualTo(7);
+    }
+
+    @Test
+    void countsChoicesAndMediaParts() {
+        InspectedRequest r = inspect(Endpoint.CHAT_COMPLETIONS, "{\"model\":\"m\",\"n\":3,\"messages\":[{\"role\":\"user\","
+                + "\"content\":[{\"type\":\"text\",\"text\":\"type image_url\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}}]}]}");
+        assertThat(r.choices()).isEqualTo(3);
+        assertThat(r.mediaParts()).isEqualTo(1);
+        assertThat(inspect(Endpoint.COMPLETIONS, "{\"model\":\"m\",\"prompt\":\"p\",\"best_of\":5,\"n\":2}").choices())
+                .isEqualTo(5);
     }
 
     @Test

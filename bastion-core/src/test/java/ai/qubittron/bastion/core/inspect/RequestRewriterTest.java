@@ -26,6 +26,12 @@ class RequestRewriterTest {
                     + " | {\"max_tokens\":4096,\"model\":\"m\",\"messages\":[{}]}",
             "fill a null limit  | COMPLETIONS      | {\"model\":\"m\",\"prompt\":\"p\",\"max_tokens\":null}"
                     + " | {\"model\":\"m\",\"prompt\":\"p\",\"max_tokens\":4096}",
+            "ignored limit      | CHAT_COMPLETIONS | {\"model\":\"m\",\"messages\":[{}],\"max_output_tokens\":1}"
+                    + " | {\"max_tokens\":4096,\"model\":\"m\",\"messages\":[{}],\"max_output_tokens\":1}",
+            "fill the null mct  | CHAT_COMPLETIONS | {\"model\":\"m\",\"messages\":[{}],\"max_completion_tokens\":null}"
+                    + " | {\"model\":\"m\",\"messages\":[{}],\"max_completion_tokens\":4096}",
+            "responses null     | RESPONSES        | {\"model\":\"m\",\"input\":\"p\",\"max_output_tokens\":null,\"max_tokens\":null}"
+                    + " | {\"model\":\"m\",\"input\":\"p\",\"max_output_tokens\":4096,\"max_tokens\":null}",
             "responses limit    | RESPONSES        | {\"model\":\"m\",\"input\":\"p\",\"stream\":true}"
                     + " | {\"max_output_tokens\":4096,\"model\":\"m\",\"input\":\"p\",\"stream\":true}",
             "ask for usage      | CHAT_COMPLETIONS | {\"model\":\"m\",\"stream\":true,\"messages\":[{}],\"max_tokens\":5}"

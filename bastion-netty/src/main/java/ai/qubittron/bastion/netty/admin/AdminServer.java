@@ -32,12 +32,12 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HashMap;
@@ -71,6 +71,8 @@ public final class AdminServer implements AutoCloseable {
     private static final JsonFactory JSON = JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final String PREFIX = "/admin/v1/";
     private static final int MAX_BODY_BYTES = 64 * 1024;
+    /** What account ids and tier names may be made of. */
+    private static final String NAME = "[A-Za-z0-9._:@-]{1,128}";
 
     private final AdminBackend backend;
     private final byte[] token;
@@ -165,6 +167,9 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private FullHttpResponse answer(FullHttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            throw new IllegalArgumentException("The HTTP request is malformed.");
+        }
         if (!authorized(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
             throw new AdminError(HttpResponseStatus.UNAUTHORIZED, ErrorKind.INVALID_API_KEY, "Invalid admin token");
         }
@@ -217,6 +222,9 @@ public final class AdminServer implements AutoCloseable {
             }
             case "tiers" -> {
                 if (parts.length == 2 && method.equals(HttpMethod.PUT)) {
+                    if (!parts[1].matches(NAME)) {
+                        throw new IllegalArgumentException("tier: only letters, digits and . _ : @ - are allowed, up to 128");
+                    }
                     Map<String, Object> body = body(request);
                     RateLimits limits = new RateLimits(amount(body, "requests_per_minute"), amount(body, "tokens_per_minute"));
                     backend.setTier(parts[1], limits);
@@ -230,7 +238,7 @@ public final class AdminServer implements AutoCloseable {
             case "prices" -> {
                 // a model name may hold a slash (openai/gpt-oss-120b): it is the whole rest of the path
                 String name = parts.length < 2 ? ""
-                        : URLDecoder.decode(path.substring(PREFIX.length() + "prices/".length()), StandardCharsets.UTF_8);
+                        : QueryStringDecoder.decodeComponent(path.substring(PREFIX.length() + "prices/".length()));
                 if (!name.isEmpty() && method.equals(HttpMethod.PUT)) {
                     Map<String, Object> body = body(request);
                     ModelPrice price = new ModelPrice(amount(body, "input_per_million_micros"),
@@ -296,7 +304,7 @@ public final class AdminServer implements AutoCloseable {
         if (!(body.get(field) instanceof String value) || value.isBlank()) {
             throw new IllegalArgumentException(field + ": a non-empty string is required");
         }
-        if (!value.matches("[A-Za-z0-9._:@-]{1,128}")) {
+        if (!value.matches(NAME)) {
             throw new IllegalArgumentException(field + ": only letters, digits and . _ : @ - are allowed, up to 128");
         }
         return value;

@@ -16,7 +16,12 @@ import ai.qubittron.bastion.spi.limit.RateLimiter;
  * @param prices                  the price of each model
  * @param timeoutMillis           how long the limiter or the ledger may take before the request gets 503
  * @param defaultMaxOutputTokens  the output limit of a request that sets none
+ * @param mediaPartTokens         the prompt tokens allowed for each image, audio or file part, whose size in
+ *                                the body says nothing of its tokens
  */
 public record Admission(RateLimiter limiter, Ledger ledger, TierTable tiers, PriceBook prices, long timeoutMillis,
-                        long defaultMaxOutputTokens) {
+                        long defaultMaxOutputTokens, long mediaPartTokens) {
+
+    /** Default {@link #mediaPartTokens()}: 16,384, more than a large image costs a vision model. */
+    public static final long DEFAULT_MEDIA_PART_TOKENS = 16_384;
 }

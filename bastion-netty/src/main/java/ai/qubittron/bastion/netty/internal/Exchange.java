@@ -480,8 +480,10 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         if (state == State.DONE) {
             return;
         }
-        // once sent, the request cost the worker its prompt at least; the relayed tokens were delivered
-        bill(state != State.CONNECTING);
+        // once sent, the request cost the worker its prompt at least, and relayed tokens were delivered;
+        // but an answer that was an error (being drained, or a buffered 4xx) is not billed
+        bill(state == State.AWAITING_HEAD || state == State.STREAMING
+                || (state == State.BUFFERING && upstreamStatus.codeClass() == HttpStatusClass.SUCCESS));
         abortUpstream();
         state = State.DONE;
         releaseBuffers();

@@ -14,6 +14,7 @@ import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import ai.qubittron.bastion.spi.ledger.Ledger;
 import ai.qubittron.bastion.spi.ledger.Reservation;
 import ai.qubittron.bastion.spi.limit.RateLimitDecision;
+import ai.qubittron.bastion.spi.limit.RateLimits;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -211,14 +212,29 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     private record Admitted(FullHttpRequest request, InspectedRequest inspected, ModelInfo model, ApiPrincipal principal,
                             long startNanos, String requestId) {
 
-        /** An upper bound of the prompt's tokens: no tokenizer makes more tokens than the body has bytes. */
-        long promptTokenBound() {
-            return inspected.bodyBytes();
+        /**
+         * An upper bound of the prompt's tokens: no tokenizer makes more tokens of text than it has
+         * bytes, and each image, audio or file part is allowed {@link Admission#mediaPartTokens()}.
+         */
+        long promptTokenBound(Admission admission) {
+            return saturatedAdd(inspected.bodyBytes(), saturatedMultiply(inspected.mediaParts(), admission.mediaPartTokens()));
         }
 
+        /** A likely count of the prompt's tokens (about 4 bytes a token), for the tokens-per-minute limit. */
+        long promptTokenEstimate(Admission admission) {
+            return saturatedAdd((inspected.bodyBytes() + 3L) / 4,
+                    saturatedMultiply(inspected.mediaParts(), admission.mediaPartTokens()));
+        }
+
+        /** The output limit of one choice. */
         long outputLimit(Admission admission) {
             return inspected.maxOutputTokens() == InspectedRequest.NO_LIMIT
                     ? admission.defaultMaxOutputTokens() : inspected.maxOutputTokens();
+        }
+
+        /** The most output tokens the request can produce: every choice at its limit. */
+        long outputBound(Admission admission) {
+            return saturatedMultiply(outputLimit(admission), inspected.choices());
         }
     }
 
@@ -229,9 +245,17 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
             reserve(a, null);
             return;
         }
-        long tokens = saturatedAdd(a.promptTokenBound(), a.outputLimit(admission));
+        long tokens = saturatedAdd(a.promptTokenEstimate(admission), a.outputBound(admission));
+        RateLimits limits = admission.tiers().limits(a.principal().tier());
+        if (tokens > limits.tokensPerMinute()) {
+            // no window will ever admit it: say so, without a Retry-After that would invite a useless retry
+            a.request().release();
+            respondError(ErrorKind.RATE_LIMITED, "Request too large for this key's limit of " + limits.tokensPerMinute()
+                    + " tokens per minute: it may use about " + tokens + ". Reduce the input or the output limit.");
+            return;
+        }
         CompletableFuture<RateLimitDecision> decided = bounded(() -> admission.limiter().acquire(
-                a.principal().keyId(), admission.tiers().limits(a.principal().tier()), tokens));
+                a.principal().keyId(), limits, tokens));
         onLoop(decided, (decision, error) -> {
             if (!ctx.channel().isActive()) {
                 a.request().release();
@@ -260,14 +284,28 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         String accountId = a.principal().accountId();
-        long outputLimit = a.outputLimit(admission);
         ModelPrice price = admission.prices().price(a.model().id());
-        long amount = price.costMicros(a.promptTokenBound(), outputLimit);
-        CompletableFuture<Reservation> reserved = bounded(() -> ledger.reserve(accountId, a.requestId(), amount));
+        long amount = price.costMicros(a.promptTokenBound(admission), a.outputBound(admission));
+        CompletableFuture<Reservation> call;
+        try {
+            call = ledger.reserve(accountId, a.requestId(), amount).toCompletableFuture();
+        } catch (RuntimeException e) {
+            call = CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<Reservation> original = call;
+        CompletableFuture<Reservation> reserved = original.isDone() ? original
+                : original.copy().orTimeout(admission.timeoutMillis(), TimeUnit.MILLISECONDS);
         onLoop(reserved, (reservation, error) -> {
+            if (error instanceof TimeoutException) {
+                // the ledger may still grant it: whenever it does, give it back
+                original.thenAccept(late -> {
+                    if (late.granted()) {
+                        releaseQuietly(ledger, accountId, a.requestId());
+                    }
+                });
+            }
             if (error != null || !ctx.channel().isActive()) {
-                if (error instanceof TimeoutException || (error == null && reservation.granted())) {
-                    // a reservation that may still be granted late, or that nobody will use, must not stay held
+                if (error == null && reservation.granted()) {
                     releaseQuietly(ledger, accountId, a.requestId());
                 }
                 a.request().release();
@@ -280,8 +318,9 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
                 respondError(ErrorKind.INSUFFICIENT_FUNDS, "Your account's credit is exhausted: this request may cost up to "
                         + amount + " micro-units and " + reservation.availableMicros() + " are available.");
             } else {
-                long promptFallback = (a.inspected().bodyBytes() + 3) / 4;
-                relay(a, decision, new Billing(ledger, accountId, a.requestId(), price, amount, promptFallback), outputLimit);
+                long promptFallback = a.promptTokenEstimate(admission);
+                relay(a, decision, new Billing(ledger, accountId, a.requestId(), price, amount, promptFallback),
+                        a.outputLimit(admission));
             }
         });
     }
@@ -348,6 +387,12 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     private static long saturatedAdd(long a, long b) {
         long sum = a + b;
         return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
+    }
+
+    private static long saturatedMultiply(long a, long b) {
+        long high = Math.multiplyHigh(a, b);
+        long product = a * b;
+        return high != 0 || product < 0 ? Long.MAX_VALUE : product;
     }
 
     /** Whether the current request's connection stays open after its response. */

@@ -72,11 +72,7 @@ final class ChatEncoder implements ResponseEncoder {
         }
         g.writeEndObject();
         g.writeNullField("logprobs");
-        if (finishReason == null) {
-            g.writeNullField("finish_reason");
-        } else {
-            g.writeStringField("finish_reason", finishReason);
-        }
+        g.writeStringField("finish_reason", finishReason); // null until the choice finishes
         g.writeEndObject();
         g.writeEndArray();
         g.writeEndObject();

@@ -50,11 +50,7 @@ final class CompletionsEncoder implements ResponseEncoder {
         g.writeNumberField("index", 0);
         g.writeStringField("text", text);
         g.writeNullField("logprobs");
-        if (finishReason == null) {
-            g.writeNullField("finish_reason");
-        } else {
-            g.writeStringField("finish_reason", finishReason);
-        }
+        g.writeStringField("finish_reason", finishReason); // null until the choice finishes
         g.writeEndObject();
         g.writeEndArray();
         if (withUsage) {

@@ -2,6 +2,7 @@ package ai.qubittron.bastion.sim.internal;
 
 import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimFaults;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -19,7 +20,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Serves one connection: routes each aggregated request to the generation engine, the model list,
@@ -181,25 +185,19 @@ public final class SimHttpHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void adminConfig(HttpMethod method, FullHttpRequest request, boolean keepAlive) {
-        if (method.equals(HttpMethod.POST)) {
-            try {
-                engine.reconfigure(AdminCodec.readConfig(engine.config(), request.content()));
-            } catch (BadRequestException e) {
-                respondError(SimErrors.badRequest(e.getMessage()), keepAlive);
-                return;
-            }
-        } else if (!method.equals(HttpMethod.GET)) {
-            respondError(SimErrors.METHOD_NOT_ALLOWED, keepAlive);
-            return;
-        }
-        SimConfig c = engine.config();
-        respondJson(HttpResponseStatus.OK, Json.encode(ctx.alloc(), g -> AdminCodec.writeConfig(g, c)), keepAlive);
+        admin(method, request, keepAlive, engine::config, AdminCodec::readConfig, engine::reconfigure, AdminCodec::writeConfig);
     }
 
     private void adminFaults(HttpMethod method, FullHttpRequest request, boolean keepAlive) {
+        admin(method, request, keepAlive, engine::faults, AdminCodec::readFaults, engine::faults, AdminCodec::writeFaults);
+    }
+
+    /** GET answers the current settings; POST applies a partial update read over them, then answers them. */
+    private <T> void admin(HttpMethod method, FullHttpRequest request, boolean keepAlive, Supplier<T> current,
+                           AdminReader<T> read, Consumer<T> apply, AdminWriter<T> write) {
         if (method.equals(HttpMethod.POST)) {
             try {
-                engine.faults(AdminCodec.readFaults(engine.faults(), request.content()));
+                apply.accept(read.read(current.get(), request.content()));
             } catch (BadRequestException e) {
                 respondError(SimErrors.badRequest(e.getMessage()), keepAlive);
                 return;
@@ -208,11 +206,21 @@ public final class SimHttpHandler extends ChannelInboundHandlerAdapter {
             respondError(SimErrors.METHOD_NOT_ALLOWED, keepAlive);
             return;
         }
-        SimFaults f = engine.faults();
-        respondJson(HttpResponseStatus.OK, Json.encode(ctx.alloc(), g -> AdminCodec.writeFaults(g, f)), keepAlive);
+        T settings = current.get();
+        respondJson(HttpResponseStatus.OK, Json.encode(ctx.alloc(), g -> write.write(g, settings)), keepAlive);
     }
 
-    private void writeModels(com.fasterxml.jackson.core.JsonGenerator g) throws java.io.IOException {
+    @FunctionalInterface
+    private interface AdminReader<T> {
+        T read(T current, ByteBuf body) throws BadRequestException;
+    }
+
+    @FunctionalInterface
+    private interface AdminWriter<T> {
+        void write(JsonGenerator g, T settings) throws IOException;
+    }
+
+    private void writeModels(JsonGenerator g) throws IOException {
         g.writeStartObject();
         g.writeStringField("object", "list");
         g.writeArrayFieldStart("data");

@@ -1,0 +1,163 @@
+package ai.qubittron.bastion.core.scheduler;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One request's claim on one worker, returned by {@link Scheduler#pick}. It reserved the worker's
+ * counters at pick time and releases them <b>exactly once</b>, on the first of {@link #succeeded},
+ * {@link #failed} or {@link #close}, whatever the order or number of calls and from whichever threads;
+ * later calls do nothing.
+ *
+ * <p><b>Life.</b> ADMITTED (in flight, prompt counted in pending prefill) → {@link #firstToken} → DECODING
+ * (prompt moved out of pending prefill, counted as a decoding stream) → DONE. Any state may go straight to
+ * DONE. Transitions are one CAS on an int, so exactly one caller performs each.
+ *
+ * <p><b>Outcomes.</b> {@link #firstToken} and {@link #succeeded} count as a success for the circuit,
+ * {@link #failed} as a failure; {@link #close} records no outcome (a client disconnect says nothing about
+ * the worker). If this lease is the circuit's half-open probe, the first outcome decides the circuit, and
+ * a probe closed without outcome lets the next pick probe again.
+ *
+ * <p><b>Threads.</b> {@link #token} keeps the time of the previous token in a plain field: call it and
+ * {@link #firstToken} from one thread (the relay's event loop); every other method is safe from any thread.
+ */
+public final class Lease implements AutoCloseable {
+
+    private static final int ADMITTED = 0;
+    private static final int DECODING = 1;
+    private static final int DONE = 2;
+
+    private static final VarHandle PHASE;
+
+    static {
+        try {
+            PHASE = MethodHandles.lookup().findVarHandle(Lease.class, "phase", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final WorkerState worker;
+    private final long promptTokens;
+    private final long tokensAhead;
+    private final long pickNanos;
+    private final boolean probe;
+    @SuppressWarnings("unused") // accessed through PHASE
+    private volatile int phase;
+    private long lastTokenNanos;
+
+    Lease(WorkerState worker, long promptTokens, long tokensAhead, long pickNanos, boolean probe) {
+        this.worker = worker;
+        this.promptTokens = promptTokens;
+        this.tokensAhead = tokensAhead;
+        this.pickNanos = pickNanos;
+        this.probe = probe;
+    }
+
+    /** The worker this lease holds. */
+    public WorkerState worker() {
+        return worker;
+    }
+
+    /** The worker's caller-attached endpoint; shorthand for {@code worker().endpoint()}. */
+    public Object endpoint() {
+        return worker.endpoint();
+    }
+
+    public long promptTokens() {
+        return promptTokens;
+    }
+
+    /** True if this lease is the one request let through a half-open circuit. */
+    public boolean probe() {
+        return probe;
+    }
+
+    /** True once the counters have been released. */
+    public boolean released() {
+        return (int) PHASE.getVolatile(this) == DONE;
+    }
+
+    /**
+     * The first token (or first response byte) arrived at {@code nowNanos} (same clock as the scheduler's):
+     * records a TTFT sample, moves the request from prefill to decoding and counts a success. Ignored after
+     * the first call or once released.
+     */
+    public void firstToken(long nowNanos) {
+        if (!PHASE.compareAndSet(this, ADMITTED, DECODING)) {
+            return;
+        }
+        worker.admittedToDecoding(promptTokens);
+        worker.recordFirstToken(nowNanos - pickNanos, tokensAhead, nowNanos);
+        worker.recordSuccess(probe);
+        lastTokenNanos = nowNanos;
+    }
+
+    /** A later token arrived at {@code nowNanos}: records an inter-token-latency sample. Optional; relay thread only. */
+    public void token(long nowNanos) {
+        if ((int) PHASE.getVolatile(this) != DECODING) {
+            return;
+        }
+        long last = lastTokenNanos;
+        lastTokenNanos = nowNanos;
+        if (nowNanos - last >= 0) {
+            worker.recordInterToken(nowNanos - last, nowNanos);
+        }
+    }
+
+    /**
+     * The request completed at {@code nowNanos}: releases the counters and counts a success, unless already
+     * released. The time is accepted for symmetry with {@link #firstToken}; no estimate uses it yet.
+     */
+    public void succeeded(long nowNanos) {
+        int was = release();
+        if (was == ADMITTED) {
+            worker.recordSuccess(probe);
+        } else if (was == DECODING) {
+            worker.recordSuccess(false); // the first token already decided any probe
+        }
+    }
+
+    /** The request failed on the worker's side: releases the counters and counts a failure, unless already released. */
+    public void failed() {
+        int was = release();
+        if (was == ADMITTED) {
+            worker.recordFailure(probe, worker.now());
+        } else if (was == DECODING) {
+            worker.recordFailure(false, worker.now());
+        }
+    }
+
+    /** Releases the counters without an outcome, unless already released. Idempotent. */
+    @Override
+    public void close() {
+        int was = release();
+        if (was == ADMITTED && probe) {
+            worker.abandonProbe();
+        }
+    }
+
+    /** Moves to DONE and releases what the previous phase held; returns that phase, or DONE if already released. */
+    private int release() {
+        for (;;) {
+            int p = (int) PHASE.getVolatile(this);
+            if (p == DONE) {
+                return DONE;
+            }
+            if (PHASE.compareAndSet(this, p, DONE)) {
+                if (p == ADMITTED) {
+                    worker.releaseAdmitted(promptTokens);
+                } else {
+                    worker.releaseDecoding();
+                }
+                return p;
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Lease{" + worker.name() + ", prompt=" + promptTokens + (probe ? ", probe" : "") + ", phase="
+                + (int) PHASE.getVolatile(this) + '}';
+    }
+}

@@ -1,0 +1,273 @@
+package ai.qubittron.bastion.core.scheduler;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+
+/**
+ * Chooses the upstream worker for each request: per model, the worker with the shortest predicted time
+ * to first token ({@link WorkerState#cost}), by a full scan when a model has at most
+ * {@value #FULL_SCAN_MAX} workers and by power-of-two-choices above that. Pure: no I/O, no lock, and a
+ * pick allocates only its {@link Lease}.
+ *
+ * <p><b>Table.</b> Each model's workers are an immutable {@code WorkerState[]} in an
+ * {@link AtomicReference}; {@link #addWorker}, {@link #drain} and {@link #remove} replace it by
+ * copy-on-write (CAS retry), so picks never see a half-built table. A draining worker stays in the table
+ * (visible in {@link #workers}) but gets no pick; a removed one leaves it. Dropping a drained worker once
+ * its {@link WorkerState#inFlight()} reaches 0 is the caller's business.
+ *
+ * <p><b>Availability.</b> A pick skips draining workers, OPEN workers still in backoff, a HALF_OPEN worker
+ * (its probe is in flight) and excluded ones; an OPEN worker past its backoff may win the pick and then
+ * becomes the single probe. An {@linkplain WorkerState#overloaded(boolean) overloaded} worker is picked only
+ * when no other candidate is available. {@code null} means nothing is available.
+ *
+ * <p><b>Threads.</b> Every method is safe from any thread; {@link #pick} is meant for event loops.
+ */
+public final class Scheduler {
+
+    /** Up to this many workers a pick scans them all; above, it samples two. */
+    public static final int FULL_SCAN_MAX = 4;
+
+    private static final WorkerState[] EMPTY = new WorkerState[0];
+
+    private final SchedulerConfig config;
+    private final LongSupplier nanoClock;
+    private final ConcurrentMap<String, AtomicReference<WorkerState[]>> models = new ConcurrentHashMap<>();
+
+    /** A scheduler on {@link System#nanoTime()}. */
+    public Scheduler(SchedulerConfig config) {
+        this(config, System::nanoTime);
+    }
+
+    /** A scheduler on the given nanosecond clock, which every {@link Lease} timestamp must also use. */
+    public Scheduler(SchedulerConfig config, LongSupplier nanoClock) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+    }
+
+    public SchedulerConfig config() {
+        return config;
+    }
+
+    /**
+     * Adds a worker to {@code model} starting from its peers' median estimates (the config defaults when
+     * it has none), with the ramp-up described in {@link WorkerState}.
+     *
+     * @throws IllegalArgumentException if the model already has a worker of that name
+     */
+    public WorkerState addWorker(String model, String name, Object endpoint) {
+        WorkerState[] peers = table(model).get();
+        double ttft = config.defaultTtftPerTokenSeconds();
+        double itl = config.defaultItlSeconds();
+        if (peers.length > 0) {
+            double[] t = new double[peers.length];
+            double[] i = new double[peers.length];
+            for (int k = 0; k < peers.length; k++) {
+                t[k] = peers[k].ttftPerTokenSeconds();
+                i[k] = peers[k].itlSeconds();
+            }
+            ttft = median(t);
+            itl = median(i);
+        }
+        return addWorker(model, name, endpoint, ttft, itl);
+    }
+
+    /**
+     * Adds a worker to {@code model} with explicit initial estimates.
+     *
+     * @throws IllegalArgumentException if the model already has a worker of that name, or an estimate is
+     *     negative or not finite
+     */
+    public WorkerState addWorker(String model, String name, Object endpoint,
+                                 double initialTtftPerTokenSeconds, double initialItlSeconds) {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(name, "name");
+        checkEstimate("initialTtftPerTokenSeconds", initialTtftPerTokenSeconds);
+        checkEstimate("initialItlSeconds", initialItlSeconds);
+        WorkerState worker = new WorkerState(name, endpoint, config, nanoClock,
+                initialTtftPerTokenSeconds, initialItlSeconds);
+        AtomicReference<WorkerState[]> ref = table(model);
+        for (;;) {
+            WorkerState[] cur = ref.get();
+            for (WorkerState w : cur) {
+                if (w.name().equals(name)) {
+                    throw new IllegalArgumentException("name: " + name + " (already a worker of model " + model + ")");
+                }
+            }
+            WorkerState[] next = Arrays.copyOf(cur, cur.length + 1);
+            next[cur.length] = worker;
+            if (ref.compareAndSet(cur, next)) {
+                return worker;
+            }
+        }
+    }
+
+    /**
+     * Stops new picks of {@code worker}; it stays listed in {@link #workers} until {@link #remove}d.
+     * Once this returned and {@code worker.inFlight()} has been seen at 0, no lease can appear on it.
+     *
+     * @return false if the worker is not in the model's table
+     */
+    public boolean drain(String model, WorkerState worker) {
+        worker.markDraining();
+        WorkerState[] cur = table(model).get();
+        for (WorkerState w : cur) {
+            if (w == worker) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Drains {@code worker} and takes it out of the model's table. Its outstanding leases stay valid.
+     *
+     * @return false if it was not in the table
+     */
+    public boolean remove(String model, WorkerState worker) {
+        worker.markDraining(); // before the swap: a pick holding the old table re-checks this flag
+        AtomicReference<WorkerState[]> ref = models.get(model);
+        if (ref == null) {
+            return false;
+        }
+        for (;;) {
+            WorkerState[] cur = ref.get();
+            int at = -1;
+            for (int k = 0; k < cur.length; k++) {
+                if (cur[k] == worker) {
+                    at = k;
+                    break;
+                }
+            }
+            if (at < 0) {
+                return false;
+            }
+            WorkerState[] next = new WorkerState[cur.length - 1];
+            System.arraycopy(cur, 0, next, 0, at);
+            System.arraycopy(cur, at + 1, next, at, cur.length - at - 1);
+            if (ref.compareAndSet(cur, next)) {
+                return true;
+            }
+        }
+    }
+
+    /** A snapshot of the model's table, draining workers included; empty for an unknown model. */
+    public List<WorkerState> workers(String model) {
+        AtomicReference<WorkerState[]> ref = models.get(model);
+        return ref == null ? List.of() : List.of(ref.get());
+    }
+
+    /** Picks a worker for a request of {@code promptTokens}, or returns null if none is available. */
+    public Lease pick(String model, long promptTokens) {
+        return pick(model, promptTokens, null);
+    }
+
+    /**
+     * Picks a worker not in {@code exclude} (by identity; null or empty for none), e.g. to retry a request
+     * on another worker than the one that failed. Returns null if none is available.
+     */
+    public Lease pick(String model, long promptTokens, Set<WorkerState> exclude) {
+        if (promptTokens < 0) {
+            throw new IllegalArgumentException("promptTokens: " + promptTokens + " (expected >= 0)");
+        }
+        AtomicReference<WorkerState[]> ref = models.get(model);
+        if (ref == null) {
+            return null;
+        }
+        Set<WorkerState> skip = exclude == null || exclude.isEmpty() ? null : exclude;
+        WorkerState[] table = ref.get();
+        int n = table.length;
+        // A chosen worker can still refuse (lost the probe race, began draining): its state then makes it
+        // ineligible, so choosing again terminates; n + 1 rounds bound it even under adversarial races.
+        for (int round = 0; round <= n; round++) {
+            long now = nanoClock.getAsLong();
+            WorkerState chosen = n > FULL_SCAN_MAX ? twoChoices(table, promptTokens, skip, now) : null;
+            if (chosen == null) {
+                chosen = scan(table, promptTokens, skip, now);
+            }
+            if (chosen == null) {
+                return null;
+            }
+            Lease lease = chosen.tryAcquire(promptTokens, now);
+            if (lease != null) {
+                return lease;
+            }
+        }
+        return null;
+    }
+
+    /** Power of two choices; null when neither sample is usable and not overloaded, so the caller scans. */
+    private WorkerState twoChoices(WorkerState[] table, long promptTokens, Set<WorkerState> skip, long now) {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        int n = table.length;
+        int i = random.nextInt(n);
+        int j = random.nextInt(n - 1);
+        if (j >= i) {
+            j++;
+        }
+        WorkerState a = usable(table[i], skip, now) ? table[i] : null;
+        WorkerState b = usable(table[j], skip, now) ? table[j] : null;
+        if (a == null || a.overloaded()) {
+            return b == null || b.overloaded() ? null : b;
+        }
+        if (b == null || b.overloaded()) {
+            return a;
+        }
+        return b.cost(promptTokens) < a.cost(promptTokens) ? b : a;
+    }
+
+    /** The cheapest usable worker, preferring ones not overloaded; starts at a random index to spread ties. */
+    private static WorkerState scan(WorkerState[] table, long promptTokens, Set<WorkerState> skip, long now) {
+        int n = table.length;
+        if (n == 0) {
+            return null;
+        }
+        int start = n == 1 ? 0 : ThreadLocalRandom.current().nextInt(n);
+        WorkerState best = null;
+        double bestCost = 0;
+        boolean bestOverloaded = true;
+        for (int k = 0; k < n; k++) {
+            WorkerState w = table[(start + k) % n];
+            if (!usable(w, skip, now)) {
+                continue;
+            }
+            boolean over = w.overloaded();
+            if (best != null && over && !bestOverloaded) {
+                continue;
+            }
+            double c = w.cost(promptTokens);
+            if (best == null || (bestOverloaded && !over) || c < bestCost) {
+                best = w;
+                bestCost = c;
+                bestOverloaded = over;
+            }
+        }
+        return best;
+    }
+
+    private static boolean usable(WorkerState w, Set<WorkerState> skip, long now) {
+        return w.eligible(now) && (skip == null || !skip.contains(w));
+    }
+
+    private AtomicReference<WorkerState[]> table(String model) {
+        return models.computeIfAbsent(model, m -> new AtomicReference<>(EMPTY));
+    }
+
+    private static double median(double[] values) {
+        Arrays.sort(values);
+        int mid = values.length / 2;
+        return values.length % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+    }
+
+    private static void checkEstimate(String field, double value) {
+        if (!(value >= 0) || Double.isInfinite(value)) {
+            throw new IllegalArgumentException(field + ": " + value + " (expected finite >= 0)");
+        }
+    }
+}

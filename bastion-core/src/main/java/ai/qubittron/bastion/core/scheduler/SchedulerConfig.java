@@ -1,0 +1,219 @@
+package ai.qubittron.bastion.core.scheduler;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The immutable settings of a {@link Scheduler}, built by {@link #builder()}. Every setter validates and
+ * throws {@link IllegalArgumentException} naming the field and the bad value.
+ */
+public final class SchedulerConfig {
+
+    /** Consecutive failures that open a worker's circuit: {@value}. */
+    public static final int DEFAULT_FAILURE_THRESHOLD = 3;
+    /** Backoff after the circuit first opens: 1 s; it doubles after each failed probe. */
+    public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofSeconds(1);
+    /** Ceiling of the circuit backoff: 30 s. */
+    public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(30);
+    /** Time constant with which a peak-EWMA decays towards lower samples: 10 s. */
+    public static final Duration DEFAULT_EWMA_TIME_CONSTANT = Duration.ofSeconds(10);
+    /** Share of one inter-token latency that each decoding stream adds to a new request's TTFT: {@value}. */
+    public static final double DEFAULT_DECODE_CONTENTION = 0.5;
+    /** Fixed per-request overhead of a TTFT, expressed in prompt tokens: {@value}. */
+    public static final long DEFAULT_OVERHEAD_TOKENS = 256;
+    /** First-token samples over which a new worker's cost inflation falls to none: {@value}. */
+    public static final int DEFAULT_RAMP_UP_SAMPLES = 8;
+    /** Cost multiplier of a worker that has no first-token sample yet: {@value}. */
+    public static final double DEFAULT_RAMP_UP_FACTOR = 2.0;
+    /** TTFT per prompt token of the first worker of a model, which has no peers: {@value} s (2,000 tokens/s). */
+    public static final double DEFAULT_TTFT_PER_TOKEN_SECONDS = 0.0005;
+    /** Inter-token latency of the first worker of a model, which has no peers: {@value} s. */
+    public static final double DEFAULT_ITL_SECONDS = 0.03;
+
+    private final int failureThreshold;
+    private final long initialBackoffNanos;
+    private final long maxBackoffNanos;
+    private final long ewmaTimeConstantNanos;
+    private final double decodeContention;
+    private final long overheadTokens;
+    private final int rampUpSamples;
+    private final double rampUpFactor;
+    private final double defaultTtftPerTokenSeconds;
+    private final double defaultItlSeconds;
+
+    private SchedulerConfig(Builder b) {
+        if (b.maxBackoffNanos < b.initialBackoffNanos) {
+            throw new IllegalArgumentException("maxBackoff: " + Duration.ofNanos(b.maxBackoffNanos)
+                    + " (expected >= initialBackoff " + Duration.ofNanos(b.initialBackoffNanos) + ")");
+        }
+        this.failureThreshold = b.failureThreshold;
+        this.initialBackoffNanos = b.initialBackoffNanos;
+        this.maxBackoffNanos = b.maxBackoffNanos;
+        this.ewmaTimeConstantNanos = b.ewmaTimeConstantNanos;
+        this.decodeContention = b.decodeContention;
+        this.overheadTokens = b.overheadTokens;
+        this.rampUpSamples = b.rampUpSamples;
+        this.rampUpFactor = b.rampUpFactor;
+        this.defaultTtftPerTokenSeconds = b.defaultTtftPerTokenSeconds;
+        this.defaultItlSeconds = b.defaultItlSeconds;
+    }
+
+    /** A config with every default. */
+    public static SchedulerConfig defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public int failureThreshold() {
+        return failureThreshold;
+    }
+
+    public long initialBackoffNanos() {
+        return initialBackoffNanos;
+    }
+
+    public long maxBackoffNanos() {
+        return maxBackoffNanos;
+    }
+
+    public long ewmaTimeConstantNanos() {
+        return ewmaTimeConstantNanos;
+    }
+
+    public double decodeContention() {
+        return decodeContention;
+    }
+
+    public long overheadTokens() {
+        return overheadTokens;
+    }
+
+    public int rampUpSamples() {
+        return rampUpSamples;
+    }
+
+    public double rampUpFactor() {
+        return rampUpFactor;
+    }
+
+    public double defaultTtftPerTokenSeconds() {
+        return defaultTtftPerTokenSeconds;
+    }
+
+    public double defaultItlSeconds() {
+        return defaultItlSeconds;
+    }
+
+    /** Backoff after the circuit has opened {@code level + 1} times in a row: initial × 2^level, capped. */
+    long backoffNanos(int level) {
+        int shift = Math.min(level, 40);
+        long b = initialBackoffNanos << shift;
+        return (b <= 0 || b >>> shift != initialBackoffNanos) ? maxBackoffNanos : Math.min(b, maxBackoffNanos);
+    }
+
+    /** Builds a {@link SchedulerConfig}; starts from the defaults. */
+    public static final class Builder {
+        private int failureThreshold = DEFAULT_FAILURE_THRESHOLD;
+        private long initialBackoffNanos = DEFAULT_INITIAL_BACKOFF.toNanos();
+        private long maxBackoffNanos = DEFAULT_MAX_BACKOFF.toNanos();
+        private long ewmaTimeConstantNanos = DEFAULT_EWMA_TIME_CONSTANT.toNanos();
+        private double decodeContention = DEFAULT_DECODE_CONTENTION;
+        private long overheadTokens = DEFAULT_OVERHEAD_TOKENS;
+        private int rampUpSamples = DEFAULT_RAMP_UP_SAMPLES;
+        private double rampUpFactor = DEFAULT_RAMP_UP_FACTOR;
+        private double defaultTtftPerTokenSeconds = DEFAULT_TTFT_PER_TOKEN_SECONDS;
+        private double defaultItlSeconds = DEFAULT_ITL_SECONDS;
+
+        private Builder() {
+        }
+
+        public Builder failureThreshold(int value) {
+            failureThreshold = positive("failureThreshold", value);
+            return this;
+        }
+
+        public Builder initialBackoff(Duration value) {
+            initialBackoffNanos = positive("initialBackoff", value);
+            return this;
+        }
+
+        public Builder maxBackoff(Duration value) {
+            maxBackoffNanos = positive("maxBackoff", value);
+            return this;
+        }
+
+        public Builder ewmaTimeConstant(Duration value) {
+            ewmaTimeConstantNanos = positive("ewmaTimeConstant", value);
+            return this;
+        }
+
+        public Builder decodeContention(double value) {
+            decodeContention = nonNegative("decodeContention", value);
+            return this;
+        }
+
+        public Builder overheadTokens(long value) {
+            if (value < 0) {
+                throw new IllegalArgumentException("overheadTokens: " + value + " (expected >= 0)");
+            }
+            overheadTokens = value;
+            return this;
+        }
+
+        /** 0 turns the ramp-up off. */
+        public Builder rampUpSamples(int value) {
+            if (value < 0) {
+                throw new IllegalArgumentException("rampUpSamples: " + value + " (expected >= 0)");
+            }
+            rampUpSamples = value;
+            return this;
+        }
+
+        public Builder rampUpFactor(double value) {
+            if (!(value >= 1.0) || Double.isInfinite(value)) {
+                throw new IllegalArgumentException("rampUpFactor: " + value + " (expected finite >= 1)");
+            }
+            rampUpFactor = value;
+            return this;
+        }
+
+        public Builder defaultTtftPerTokenSeconds(double value) {
+            defaultTtftPerTokenSeconds = nonNegative("defaultTtftPerTokenSeconds", value);
+            return this;
+        }
+
+        public Builder defaultItlSeconds(double value) {
+            defaultItlSeconds = nonNegative("defaultItlSeconds", value);
+            return this;
+        }
+
+        public SchedulerConfig build() {
+            return new SchedulerConfig(this);
+        }
+
+        private static int positive(String field, int value) {
+            if (value <= 0) {
+                throw new IllegalArgumentException(field + ": " + value + " (expected > 0)");
+            }
+            return value;
+        }
+
+        private static long positive(String field, Duration value) {
+            Objects.requireNonNull(value, field);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(field + ": " + value + " (expected > 0)");
+            }
+            return value.toNanos();
+        }
+
+        private static double nonNegative(String field, double value) {
+            if (!(value >= 0) || Double.isInfinite(value)) {
+                throw new IllegalArgumentException(field + ": " + value + " (expected finite >= 0)");
+            }
+            return value;
+        }
+    }
+}

@@ -5,11 +5,12 @@ import ai.qubittron.bastion.core.auth.InMemoryApiKeyStore;
 import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
 import ai.qubittron.bastion.core.pricing.PriceBook;
+import ai.qubittron.bastion.core.scheduler.Scheduler;
+import ai.qubittron.bastion.core.scheduler.SchedulerConfig;
 import ai.qubittron.bastion.netty.internal.Admission;
 import ai.qubittron.bastion.netty.internal.GatewayContext;
 import ai.qubittron.bastion.netty.internal.GatewayPipeline;
 import ai.qubittron.bastion.netty.internal.Transport;
-import ai.qubittron.bastion.netty.internal.UpstreamRoutes;
 import ai.qubittron.bastion.netty.internal.UpstreamWorker;
 import ai.qubittron.bastion.spi.SpiLoader;
 import ai.qubittron.bastion.spi.auth.ApiKeyStore;
@@ -345,15 +346,15 @@ public final class Bastion implements AutoCloseable {
          *                                  URI is not usable
          */
         public Bastion build() {
-            Map<String, List<UpstreamWorker>> byModel = new LinkedHashMap<>();
+            Scheduler scheduler = new Scheduler(SchedulerConfig.defaults());
             workers.forEach((name, uris) -> {
                 ModelInfo model = catalog.find(name);
                 if (model == null) {
                     throw new IllegalArgumentException("worker: the model '" + name + "' is not in the catalog");
                 }
-                List<UpstreamWorker> list = byModel.computeIfAbsent(model.id(), m -> new ArrayList<>());
                 for (URI uri : uris) {
-                    list.add(UpstreamWorker.of(uri));
+                    UpstreamWorker worker = UpstreamWorker.of(uri);
+                    scheduler.addWorker(model.id(), worker.uri().toString(), worker);
                 }
             });
             ClassLoader loader = Bastion.class.getClassLoader();
@@ -362,7 +363,7 @@ public final class Bastion implements AutoCloseable {
             Ledger credit = ledger != null || !discovery ? ledger : SpiLoader.load(Ledger.class, loader).orElse(null);
             Admission admission = new Admission(limiter, credit, tiers, prices, admissionTimeout.toMillis(),
                     defaultMaxOutputTokens, Admission.DEFAULT_MEDIA_PART_TOKENS);
-            GatewayContext context = new GatewayContext(catalog, new UpstreamRoutes(byModel), keyStore, admission,
+            GatewayContext context = new GatewayContext(catalog, scheduler, keyStore, admission,
                     Transport.best(), maxRequestBytes, (int) connectTimeout.toMillis(), maxIdlePerWorker,
                     upstreamIdleTimeout.toMillis());
             Builder snapshot = new Builder();

@@ -50,6 +50,18 @@ public final class RelayMeter {
         this.outputTokens = Math.max(0, outputTokens);
     }
 
+    /**
+     * Forgets what a failed upstream answered before the request was sent to another worker; the
+     * request's start stays, so the client's times include the failed attempt.
+     */
+    public void restartResponse() {
+        firstTokenNanos = 0;
+        endNanos = 0;
+        inputTokens = ResponseInspector.UNKNOWN;
+        outputTokens = ResponseInspector.UNKNOWN;
+        tokenEvents = 0;
+    }
+
     /** Records the end of the upstream's response; later calls keep the first. */
     public void end(long nowNanos) {
         if (endNanos == 0) {

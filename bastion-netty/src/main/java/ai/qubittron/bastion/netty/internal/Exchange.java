@@ -10,6 +10,8 @@ import ai.qubittron.bastion.core.inspect.RequestRewriter;
 import ai.qubittron.bastion.core.metering.JsonSplice;
 import ai.qubittron.bastion.core.metering.RelayMeter;
 import ai.qubittron.bastion.core.metering.ResponseInspector;
+import ai.qubittron.bastion.core.scheduler.Lease;
+import ai.qubittron.bastion.core.scheduler.WorkerState;
 import ai.qubittron.bastion.spi.limit.RateLimitDecision;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -41,6 +43,8 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * One model request relayed to one upstream worker and its response relayed back: the hot path.
@@ -61,7 +65,10 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     private static final AsciiString TEXT_EVENT_STREAM = AsciiString.cached("text/event-stream");
     private static final byte[] LINE_FEED = {'\n'};
+    /** Connections tried on one worker: a reused one the worker had closed, then a fresh one. */
     private static final int MAX_ATTEMPTS = 2;
+    /** Workers tried for one request before it fails (only while nothing was sent to the client). */
+    private static final int MAX_WORKERS_TRIED = 3;
     private static final int MAX_BUFFERED_RESPONSE_BYTES = 64 * 1024 * 1024;
 
     private enum State { CONNECTING, AWAITING_HEAD, STREAMING, BUFFERING, DRAINING, DONE }
@@ -81,6 +88,9 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private final ByteBufAllocator alloc;
 
     private State state = State.CONNECTING;
+    private Lease lease;
+    private Set<WorkerState> tried;
+    private String lastFailure;
     private UpstreamWorker worker;
     private Channel upstream;
     private int attempts;
@@ -112,12 +122,33 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     /** Picks a worker, connects (or reuses a connection) and sends the request. */
     void start() {
-        worker = gateway.routes().next(model.id());
-        if (worker == null) {
-            fail(ErrorKind.UPSTREAM_ERROR, "No upstream worker serves the model '" + model.id() + "'.");
+        lease = gateway.scheduler().pick(model.id(), (inspected.bodyBytes() + 3L) / 4, tried);
+        if (lease == null) {
+            fail(ErrorKind.UPSTREAM_ERROR, lastFailure != null ? lastFailure
+                    : "No upstream worker for the model '" + model.id() + "' is available.");
             return;
         }
+        worker = (UpstreamWorker) lease.endpoint();
+        attempts = 0;
         connect(false);
+    }
+
+    /**
+     * The worker failed this request before anything reached the client: count it against the worker
+     * (its circuit may open) and, while there are others to try, send the request to another one.
+     */
+    private void failOver(String failure) {
+        lease.failed();
+        lastFailure = failure;
+        if (tried == null) {
+            tried = new HashSet<>(4);
+        }
+        tried.add(lease.worker());
+        if (tried.size() >= MAX_WORKERS_TRIED) {
+            fail(ErrorKind.UPSTREAM_ERROR, failure);
+            return;
+        }
+        start();
     }
 
     private void connect(boolean fresh) {
@@ -135,7 +166,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private void connected(Future<Channel> acquired) {
         if (!acquired.isSuccess()) {
             if (state != State.DONE) {
-                fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server for '" + model.id() + "' is unreachable.");
+                failOver("The upstream model server for '" + model.id() + "' is unreachable.");
             }
             return;
         }
@@ -174,6 +205,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             if (message.decoderResult().isFailure()) {
                 // the connection's decoder is now in an unknown state: never reuse it
                 abortUpstream();
+                lease.failed();
                 fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server sent a malformed response.");
                 return;
             }
@@ -263,12 +295,15 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
                     writeHeld(!metricsSent);
                 }
                 bill(true);
+                lease.succeeded(System.nanoTime());
                 owner.writeLast(LastHttpContent.EMPTY_LAST_CONTENT);
                 complete();
             }
             case BUFFERING -> respondBuffered();
-            case DRAINING -> fail(ErrorKind.UPSTREAM_ERROR,
-                    "The upstream model server answered " + upstreamStatus.code() + ".");
+            case DRAINING -> {
+                meter.restartResponse();
+                failOver("The upstream model server answered " + upstreamStatus.code() + ".");
+            }
             default -> fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server sent no response.");
         }
     }
@@ -294,6 +329,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             HttpResponses.rateLimitHeaders(response.headers(), limit);
         }
         bill(success);
+        lease.succeeded(System.nanoTime());
         owner.respond(response);
         complete();
     }
@@ -334,6 +370,9 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         }
         if (responseInspector.carriesTokens()) {
             meter.tokenEvent(now);
+            // the first token ends prefill (a TTFT sample for the scheduler); later ones time decoding
+            lease.firstToken(now);
+            lease.token(now);
         }
         if (responseInspector.hasUsage()) {
             meter.usage(responseInspector.inputTokens(), responseInspector.outputTokens());
@@ -461,7 +500,14 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             connect(true);
             return;
         }
-        fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server closed the connection before the response was complete.");
+        String failure = "The upstream model server closed the connection before the response was complete.";
+        if (state == State.AWAITING_HEAD) {
+            meter.restartResponse();
+            failOver(failure);
+        } else {
+            lease.failed();
+            fail(ErrorKind.UPSTREAM_ERROR, failure);
+        }
     }
 
     @Override
@@ -472,6 +518,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             return;
         }
         abortUpstream();
+        // not tried elsewhere: the worker may still be generating, and waiting twice would double the wait
+        lease.failed();
         fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server sent nothing for " + gateway.upstreamIdleTimeoutMillis() + " ms.");
     }
 
@@ -484,6 +532,9 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         // but an answer that was an error (being drained, or a buffered 4xx) is not billed
         bill(state == State.AWAITING_HEAD || state == State.STREAMING
                 || (state == State.BUFFERING && upstreamStatus.codeClass() == HttpStatusClass.SUCCESS));
+        if (lease != null) {
+            lease.close();
+        }
         abortUpstream();
         state = State.DONE;
         releaseBuffers();
@@ -552,6 +603,9 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private void complete() {
         state = State.DONE;
         bill(false);
+        if (lease != null) {
+            lease.close();
+        }
         releaseBuffers();
         owner.exchangeDone(this);
     }

@@ -2,6 +2,7 @@ package ai.qubittron.bastion.netty.internal;
 
 import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
+import ai.qubittron.bastion.core.scheduler.Scheduler;
 import ai.qubittron.bastion.spi.auth.ApiKeyStore;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -14,7 +15,7 @@ import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
- * Everything the connections of one gateway share: configuration, the catalog and routes, the key
+ * Everything the connections of one gateway share: configuration, the catalog and the scheduler, the key
  * store, and the upstream pools, one per event loop. Immutable but for the pools, which are each
  * confined to their loop.
  */
@@ -23,7 +24,7 @@ public final class GatewayContext {
     private static final JsonFactory JSON = new JsonFactory();
 
     private final ModelCatalog catalog;
-    private final UpstreamRoutes routes;
+    private final Scheduler scheduler;
     private final ApiKeyStore keyStore;
     private final Transport transport;
     private final int maxRequestBytes;
@@ -34,11 +35,11 @@ public final class GatewayContext {
     private final FastThreadLocal<UpstreamPool> pools = new FastThreadLocal<>();
     private final Admission admission;
 
-    public GatewayContext(ModelCatalog catalog, UpstreamRoutes routes, ApiKeyStore keyStore, Admission admission,
+    public GatewayContext(ModelCatalog catalog, Scheduler scheduler, ApiKeyStore keyStore, Admission admission,
                           Transport transport, int maxRequestBytes, int connectTimeoutMillis, int maxIdlePerWorker,
                           long upstreamIdleTimeoutMillis) {
         this.catalog = catalog;
-        this.routes = routes;
+        this.scheduler = scheduler;
         this.keyStore = keyStore;
         this.admission = admission;
         this.transport = transport;
@@ -53,8 +54,13 @@ public final class GatewayContext {
         return catalog;
     }
 
-    UpstreamRoutes routes() {
-        return routes;
+    Scheduler scheduler() {
+        return scheduler;
+    }
+
+    /** Whether some worker serves the model (canonical id). */
+    private boolean serves(String modelId) {
+        return !scheduler.workers(modelId).isEmpty();
     }
 
     ApiKeyStore keyStore() {
@@ -91,7 +97,7 @@ public final class GatewayContext {
     /** The {@code /v1/models/{id}} body, or {@code null} when the principal cannot see that model. */
     byte[] model(ApiPrincipal principal, String name) {
         ModelInfo model = catalog.find(name);
-        if (model == null || !routes.serves(model.id()) || !principal.mayUse(model.id())) {
+        if (model == null || !serves(model.id()) || !principal.mayUse(model.id())) {
             return null;
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(128);
@@ -110,7 +116,7 @@ public final class GatewayContext {
             g.writeStringField("object", "list");
             g.writeArrayFieldStart("data");
             for (ModelInfo model : models) {
-                if (routes.serves(model.id()) && (principal == null || principal.mayUse(model.id()))) {
+                if (serves(model.id()) && (principal == null || principal.mayUse(model.id()))) {
                     writeModel(g, model);
                 }
             }

@@ -7,6 +7,7 @@ import ai.qubittron.bastion.core.catalog.ModelInfo;
 import ai.qubittron.bastion.core.pricing.PriceBook;
 import ai.qubittron.bastion.core.scheduler.Scheduler;
 import ai.qubittron.bastion.core.scheduler.SchedulerConfig;
+import ai.qubittron.bastion.core.scheduler.WorkerState;
 import ai.qubittron.bastion.netty.internal.Admission;
 import ai.qubittron.bastion.netty.internal.GatewayContext;
 import ai.qubittron.bastion.netty.internal.GatewayPipeline;
@@ -116,6 +117,64 @@ public final class Bastion implements AutoCloseable {
     /** The base URL clients use, e.g. {@code http://127.0.0.1:8080/v1}. */
     public String baseUrl() {
         return "http://" + config.host + ":" + port() + "/v1";
+    }
+
+    /**
+     * Adds an upstream worker for a model (its id or an alias) while the gateway runs: new requests may
+     * go to it at once. Its address is resolved here, on the calling thread.
+     *
+     * @throws IllegalArgumentException when the model is not in the catalog, the URI is not usable, or
+     *                                  the model already has this worker
+     */
+    public void addWorker(String model, URI baseUri) {
+        UpstreamWorker worker = UpstreamWorker.of(baseUri);
+        context.scheduler().addWorker(canonical(model), worker.uri().toString(), worker);
+    }
+
+    /**
+     * Stops sending new requests to a worker; the requests it is serving finish normally.
+     *
+     * @return {@code false} when the model has no such worker
+     */
+    public boolean drainWorker(String model, URI baseUri) {
+        String id = canonical(model);
+        WorkerState worker = find(id, baseUri);
+        return worker != null && context.scheduler().drain(id, worker);
+    }
+
+    /**
+     * Takes a worker out (draining it first); requests it is serving finish on their connections.
+     *
+     * @return {@code false} when the model has no such worker
+     */
+    public boolean removeWorker(String model, URI baseUri) {
+        String id = canonical(model);
+        WorkerState worker = find(id, baseUri);
+        return worker != null && context.scheduler().remove(id, worker);
+    }
+
+    /** How many requests a worker is serving now (0 for an unknown worker): wait for 0 after a drain. */
+    public int inFlight(String model, URI baseUri) {
+        WorkerState worker = find(canonical(model), baseUri);
+        return worker == null ? 0 : worker.inFlight();
+    }
+
+    private String canonical(String model) {
+        ModelInfo info = context.catalog().find(model);
+        if (info == null) {
+            throw new IllegalArgumentException("model: '" + model + "' is not in the catalog");
+        }
+        return info.id();
+    }
+
+    private WorkerState find(String modelId, URI baseUri) {
+        String name = UpstreamWorker.of(baseUri).uri().toString();
+        for (WorkerState worker : context.scheduler().workers(modelId)) {
+            if (worker.name().equals(name)) {
+                return worker;
+            }
+        }
+        return null;
     }
 
     /** Stops accepting, closes every connection and stops the event loops. Idempotent. */

@@ -31,7 +31,6 @@ public final class GatewayContext {
     private final int connectTimeoutMillis;
     private final int maxIdlePerWorker;
     private final long upstreamIdleTimeoutMillis;
-    private final byte[] modelsJson;
     private final FastThreadLocal<UpstreamPool> pools = new FastThreadLocal<>();
     private final Admission admission;
 
@@ -47,14 +46,13 @@ public final class GatewayContext {
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.maxIdlePerWorker = maxIdlePerWorker;
         this.upstreamIdleTimeoutMillis = upstreamIdleTimeoutMillis;
-        this.modelsJson = modelsJson(catalog.models(), null);
     }
 
-    ModelCatalog catalog() {
+    public ModelCatalog catalog() {
         return catalog;
     }
 
-    Scheduler scheduler() {
+    public Scheduler scheduler() {
         return scheduler;
     }
 
@@ -89,9 +87,12 @@ public final class GatewayContext {
         return pool;
     }
 
-    /** The {@code /v1/models} body for this principal: the served models it may use. Do not modify. */
+    /**
+     * The {@code /v1/models} body for this principal: the models that have workers now and that it may
+     * use. Built for each call, as workers come and go at run time.
+     */
     byte[] models(ApiPrincipal principal) {
-        return principal.allowedModels().isEmpty() ? modelsJson : modelsJson(catalog.models(), principal);
+        return modelsJson(catalog.models(), principal);
     }
 
     /** The {@code /v1/models/{id}} body, or {@code null} when the principal cannot see that model. */
@@ -116,7 +117,7 @@ public final class GatewayContext {
             g.writeStringField("object", "list");
             g.writeArrayFieldStart("data");
             for (ModelInfo model : models) {
-                if (serves(model.id()) && (principal == null || principal.mayUse(model.id()))) {
+                if (serves(model.id()) && principal.mayUse(model.id())) {
                     writeModel(g, model);
                 }
             }

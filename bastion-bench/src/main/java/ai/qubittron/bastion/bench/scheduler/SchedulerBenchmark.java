@@ -1,0 +1,54 @@
+package ai.qubittron.bastion.bench.scheduler;
+
+import ai.qubittron.bastion.core.scheduler.Lease;
+import ai.qubittron.bastion.core.scheduler.Scheduler;
+import ai.qubittron.bastion.core.scheduler.SchedulerConfig;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One scheduling decision: pick a worker for a request and release it, with 4 (full scan) or 64
+ * (power of two choices) workers. Run:
+ * {@code java -jar bastion-bench/target/benchmarks.jar SchedulerBenchmark -prof gc}.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class SchedulerBenchmark {
+
+    private static final String MODEL = "gpt-oss-120b";
+
+    @Param({"4", "64"})
+    public int workers;
+
+    private Scheduler scheduler;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        scheduler = new Scheduler(SchedulerConfig.defaults());
+        for (int i = 0; i < workers; i++) {
+            scheduler.addWorker(MODEL, "worker-" + i, null, 0.0005 * (1 + i % 4), 0.02);
+        }
+    }
+
+    @Benchmark
+    public Lease pickAndRelease() {
+        Lease lease = scheduler.pick(MODEL, 512);
+        lease.close();
+        return lease;
+    }
+}

@@ -107,11 +107,11 @@ public final class RelayMeter {
      */
     public String xMetricsMember(boolean streamed) {
         StringBuilder out = new StringBuilder(80).append("\"x_metrics\":{\"ttft_seconds\":");
-        decimal(out, ttftSeconds(), 4);
+        Decimals.append(out, ttftSeconds(), 4);
         out.append(",\"tps\":");
-        decimal(out, tokensPerSecond(streamed), 1);
+        Decimals.append(out, tokensPerSecond(streamed), 1);
         out.append(",\"total_time_seconds\":");
-        decimal(out, totalSeconds(), 4);
+        Decimals.append(out, totalSeconds(), 4);
         return out.append('}').toString();
     }
 
@@ -119,20 +119,5 @@ public final class RelayMeter {
         return Math.max(0, nanos) / 1e9;
     }
 
-    /** Appends a non-negative number with at most {@code places} decimals and no trailing zeros. */
-    static void decimal(StringBuilder out, double value, int places) {
-        long scale = (long) Math.pow(10, places);
-        long scaled = Math.round(value * scale);
-        out.append(scaled / scale);
-        long fraction = scaled % scale;
-        if (fraction != 0) {
-            out.append('.');
-            String digits = Long.toString(fraction + scale).substring(1);
-            int end = digits.length();
-            while (digits.charAt(end - 1) == '0') {
-                end--;
-            }
-            out.append(digits, 0, end);
-        }
-    }
+
 }

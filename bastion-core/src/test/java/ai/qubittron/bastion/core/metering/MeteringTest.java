@@ -78,11 +78,11 @@ class MeteringTest {
     @Test
     void decimalsAreShortAndExact() {
         StringBuilder out = new StringBuilder();
-        RelayMeter.decimal(out, 0.00004, 4);
+        Decimals.append(out, 0.00004, 4);
         out.append(' ');
-        RelayMeter.decimal(out, 12.30001, 4);
+        Decimals.append(out, 12.30001, 4);
         out.append(' ');
-        RelayMeter.decimal(out, 0.05, 1);
+        Decimals.append(out, 0.05, 1);
         assertThat(out).hasToString("0 12.3 0.1");
     }
 

@@ -286,15 +286,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         String accountId = a.principal().accountId();
         ModelPrice price = admission.prices().price(a.model().id());
         long amount = price.costMicros(a.promptTokenBound(admission), a.outputBound(admission));
-        CompletableFuture<Reservation> call;
-        try {
-            call = ledger.reserve(accountId, a.requestId(), amount).toCompletableFuture();
-        } catch (RuntimeException e) {
-            call = CompletableFuture.failedFuture(e);
-        }
-        CompletableFuture<Reservation> original = call;
-        CompletableFuture<Reservation> reserved = original.isDone() ? original
-                : original.copy().orTimeout(admission.timeoutMillis(), TimeUnit.MILLISECONDS);
+        CompletableFuture<Reservation> original = spi(() -> ledger.reserve(accountId, a.requestId(), amount));
+        CompletableFuture<Reservation> reserved = bounded(original);
         onLoop(reserved, (reservation, error) -> {
             if (error instanceof TimeoutException) {
                 // the ledger may still grant it: whenever it does, give it back
@@ -355,13 +348,21 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     /** Calls an SPI method, turning a throw into a failed stage and bounding the wait by the admission timeout. */
     private <T> CompletableFuture<T> bounded(Supplier<CompletionStage<T>> call) {
-        CompletableFuture<T> future;
+        return bounded(spi(call));
+    }
+
+    /** Waits for {@code future} at most the admission timeout, on a copy: the original keeps its own outcome. */
+    private <T> CompletableFuture<T> bounded(CompletableFuture<T> future) {
+        return future.isDone() ? future : future.copy().orTimeout(gateway.admission().timeoutMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Calls an SPI method; a throw becomes a failed future. */
+    private static <T> CompletableFuture<T> spi(Supplier<CompletionStage<T>> call) {
         try {
-            future = call.get().toCompletableFuture();
+            return call.get().toCompletableFuture();
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return future.isDone() ? future : future.copy().orTimeout(gateway.admission().timeoutMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Runs {@code then} on this connection's event loop once the future completes (at once if it has). */

@@ -2,6 +2,7 @@ package ai.qubittron.bastion.netty.internal;
 
 import ai.qubittron.bastion.core.error.ErrorBodies;
 import ai.qubittron.bastion.core.error.ErrorKind;
+import ai.qubittron.bastion.core.metering.Decimals;
 import ai.qubittron.bastion.spi.limit.RateLimitDecision;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -63,21 +64,9 @@ final class HttpResponses {
 
     /** A duration as OpenAI writes it in rate-limit headers: {@code 250ms}, {@code 12.5s}. */
     static String duration(long millis) {
-        if (millis < 1000) {
-            return millis + "ms";
-        }
-        StringBuilder out = new StringBuilder().append(millis / 1000);
-        long fraction = millis % 1000;
-        if (fraction != 0) {
-            String digits = Long.toString(fraction + 1000).substring(1);
-            int end = digits.length();
-            while (digits.charAt(end - 1) == '0') {
-                end--;
-            }
-            out.append('.').append(digits, 0, end);
-        }
-        return out.append('s').toString();
+        return millis < 1000 ? millis + "ms" : Decimals.append(new StringBuilder(), millis / 1000.0, 3).append('s').toString();
     }
+
 
     /** A new request id: {@code req_} and 16 hex digits, sent to the client and the upstream. */
     static String newRequestId() {

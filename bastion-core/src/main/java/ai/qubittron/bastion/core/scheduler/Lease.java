@@ -18,6 +18,12 @@ import java.lang.invoke.VarHandle;
  * the worker). If this lease is the circuit's half-open probe, the first outcome decides the circuit, and
  * a probe closed without outcome lets the next pick probe again.
  *
+ * <p><b>Reuse.</b> {@link Scheduler#pick(String, long, java.util.Set)} allocates a lease per pick. A caller
+ * that wants picks without allocation owns one lease made with {@link #Lease()} and passes it to
+ * {@link Scheduler#pick(String, long, java.util.Set, Lease)} again once it is {@link #released()}; the
+ * exactly-once guarantee then holds per pick, and the owner must not call a previous pick's methods after
+ * the next pick filled the same object.
+ *
  * <p><b>Threads.</b> {@link #token} keeps the time of the previous token in a plain field: call it and
  * {@link #firstToken} from one thread (the relay's event loop); every other method is safe from any thread.
  */
@@ -37,31 +43,44 @@ public final class Lease implements AutoCloseable {
         }
     }
 
-    private final WorkerState worker;
-    private final long promptTokens;
-    private final long tokensAhead;
-    private final long pickNanos;
-    private final boolean probe;
+    // Written by the owner's pick before the volatile write of phase that publishes them.
+    private WorkerState worker;
+    private long promptTokens;
+    private long tokensAhead;
+    private long pickNanos;
+    private boolean probe;
     @SuppressWarnings("unused") // accessed through PHASE
     private volatile int phase;
     private long lastTokenNanos;
 
+    /** An empty lease, already {@linkplain #released() released}, for {@link Scheduler#pick(String, long, java.util.Set, Lease)} to fill. */
+    public Lease() {
+        phase = DONE;
+    }
+
     Lease(WorkerState worker, long promptTokens, long tokensAhead, long pickNanos, boolean probe) {
+        fill(worker, promptTokens, tokensAhead, pickNanos, probe);
+    }
+
+    /** Takes a new claim; the caller has checked that this lease is released and has counted the worker in. */
+    void fill(WorkerState worker, long promptTokens, long tokensAhead, long pickNanos, boolean probe) {
         this.worker = worker;
         this.promptTokens = promptTokens;
         this.tokensAhead = tokensAhead;
         this.pickNanos = pickNanos;
         this.probe = probe;
+        this.lastTokenNanos = pickNanos;
+        PHASE.setVolatile(this, ADMITTED);
     }
 
-    /** The worker this lease holds. */
+    /** The worker this lease holds (the last one, once released); null for a lease never filled. */
     public WorkerState worker() {
         return worker;
     }
 
     /** The worker's caller-attached endpoint; shorthand for {@code worker().endpoint()}. */
     public Object endpoint() {
-        return worker.endpoint();
+        return worker == null ? null : worker.endpoint();
     }
 
     public long promptTokens() {
@@ -112,6 +131,8 @@ public final class Lease implements AutoCloseable {
     public void succeeded(long nowNanos) {
         int was = release();
         if (was == ADMITTED) {
+            // a response with no token timing (not streamed) is still evidence that the worker serves
+            worker.countRampSample();
             worker.recordSuccess(probe);
         } else if (was == DECODING) {
             worker.recordSuccess(false); // the first token already decided any probe
@@ -157,7 +178,7 @@ public final class Lease implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Lease{" + worker.name() + ", prompt=" + promptTokens + (probe ? ", probe" : "") + ", phase="
+        return "Lease{" + (worker == null ? "-" : worker.name()) + ", prompt=" + promptTokens + (probe ? ", probe" : "") + ", phase="
                 + (int) PHASE.getVolatile(this) + '}';
     }
 }

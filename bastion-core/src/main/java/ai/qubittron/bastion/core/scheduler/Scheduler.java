@@ -14,7 +14,7 @@ import java.util.function.LongSupplier;
  * Chooses the upstream worker for each request: per model, the worker with the shortest predicted time
  * to first token ({@link WorkerState#cost}), by a full scan when a model has at most
  * {@value #FULL_SCAN_MAX} workers and by power-of-two-choices above that. Pure: no I/O, no lock, and a
- * pick allocates only its {@link Lease}.
+ * pick into a caller-owned {@link Lease} allocates nothing.
  *
  * <p><b>Table.</b> Each model's workers are an immutable {@code WorkerState[]} in an
  * {@link AtomicReference}; {@link #addWorker}, {@link #drain} and {@link #remove} replace it by
@@ -24,8 +24,9 @@ import java.util.function.LongSupplier;
  *
  * <p><b>Availability.</b> A pick skips draining workers, OPEN workers still in backoff, a HALF_OPEN worker
  * (its probe is in flight) and excluded ones; an OPEN worker past its backoff may win the pick and then
- * becomes the single probe. An {@linkplain WorkerState#overloaded(boolean) overloaded} worker is picked only
- * when no other candidate is available. {@code null} means nothing is available.
+ * becomes the single probe. A {@linkplain WorkerState#saturated() saturated} worker (at its in-flight cap, or
+ * flagged overloaded) is skipped too. {@code null} means nothing is available; {@link #saturated} then tells
+ * "all busy, wait" from "none up".
  *
  * <p><b>Threads.</b> Every method is safe from any thread; {@link #pick} is meant for event loops.
  */
@@ -173,12 +174,27 @@ public final class Scheduler {
      * on another worker than the one that failed. Returns null if none is available.
      */
     public Lease pick(String model, long promptTokens, Set<WorkerState> exclude) {
+        Lease lease = new Lease();
+        return pick(model, promptTokens, exclude, lease) ? lease : null;
+    }
+
+    /**
+     * Picks like {@link #pick(String, long, Set)} into {@code into}, a lease of the caller's that is
+     * {@linkplain Lease#released() released} (new, or done with its previous pick). Allocates nothing.
+     *
+     * @return true if {@code into} now holds a worker, false if none is available ({@code into} unchanged)
+     * @throws IllegalStateException if {@code into} still holds a pick
+     */
+    public boolean pick(String model, long promptTokens, Set<WorkerState> exclude, Lease into) {
+        if (!into.released()) {
+            throw new IllegalStateException("into: " + into + " (still holds a pick; release it first)");
+        }
         if (promptTokens < 0) {
             throw new IllegalArgumentException("promptTokens: " + promptTokens + " (expected >= 0)");
         }
         AtomicReference<WorkerState[]> ref = models.get(model);
         if (ref == null) {
-            return null;
+            return false;
         }
         Set<WorkerState> skip = exclude == null || exclude.isEmpty() ? null : exclude;
         WorkerState[] table = ref.get();
@@ -192,17 +208,34 @@ public final class Scheduler {
                 chosen = scan(table, promptTokens, skip, now);
             }
             if (chosen == null) {
-                return null;
+                return false;
             }
-            Lease lease = chosen.tryAcquire(promptTokens, now);
-            if (lease != null) {
-                return lease;
+            if (chosen.tryAcquire(promptTokens, now, into)) {
+                return true;
             }
         }
-        return null;
+        return false;
     }
 
-    /** Power of two choices; null when neither sample is usable and not overloaded, so the caller scans. */
+    /**
+     * Whether {@code model} has a worker that could serve were it not saturated: not draining, not excluded,
+     * circuit not open in backoff. After a failed pick, true means "wait and retry", false "none is up".
+     */
+    public boolean saturated(String model, Set<WorkerState> exclude) {
+        AtomicReference<WorkerState[]> ref = models.get(model);
+        if (ref == null) {
+            return false;
+        }
+        long now = nanoClock.getAsLong();
+        for (WorkerState w : ref.get()) {
+            if (w.eligible(now) && (exclude == null || !exclude.contains(w)) && w.saturated()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Power of two choices; null when neither sample is usable, so the caller scans. */
     private WorkerState twoChoices(WorkerState[] table, long promptTokens, Set<WorkerState> skip, long now) {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         int n = table.length;
@@ -213,16 +246,16 @@ public final class Scheduler {
         }
         WorkerState a = usable(table[i], skip, now) ? table[i] : null;
         WorkerState b = usable(table[j], skip, now) ? table[j] : null;
-        if (a == null || a.overloaded()) {
-            return b == null || b.overloaded() ? null : b;
+        if (a == null) {
+            return b;
         }
-        if (b == null || b.overloaded()) {
+        if (b == null) {
             return a;
         }
         return b.cost(promptTokens) < a.cost(promptTokens) ? b : a;
     }
 
-    /** The cheapest usable worker, preferring ones not overloaded; starts at a random index to spread ties. */
+    /** The cheapest usable worker; starts at a random index to spread ties. */
     private static WorkerState scan(WorkerState[] table, long promptTokens, Set<WorkerState> skip, long now) {
         int n = table.length;
         if (n == 0) {
@@ -231,28 +264,22 @@ public final class Scheduler {
         int start = n == 1 ? 0 : ThreadLocalRandom.current().nextInt(n);
         WorkerState best = null;
         double bestCost = 0;
-        boolean bestOverloaded = true;
         for (int k = 0; k < n; k++) {
             WorkerState w = table[(start + k) % n];
             if (!usable(w, skip, now)) {
                 continue;
             }
-            boolean over = w.overloaded();
-            if (best != null && over && !bestOverloaded) {
-                continue;
-            }
             double c = w.cost(promptTokens);
-            if (best == null || (bestOverloaded && !over) || c < bestCost) {
+            if (best == null || c < bestCost) {
                 best = w;
                 bestCost = c;
-                bestOverloaded = over;
             }
         }
         return best;
     }
 
     private static boolean usable(WorkerState w, Set<WorkerState> skip, long now) {
-        return w.eligible(now) && (skip == null || !skip.contains(w));
+        return w.eligible(now) && !w.saturated() && (skip == null || !skip.contains(w));
     }
 
     private AtomicReference<WorkerState[]> table(String model) {

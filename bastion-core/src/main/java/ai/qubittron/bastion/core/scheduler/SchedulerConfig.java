@@ -27,6 +27,8 @@ public final class SchedulerConfig {
     public static final double DEFAULT_RAMP_UP_FACTOR = 2.0;
     /** TTFT per prompt token of the first worker of a model, which has no peers: {@value} s (2,000 tokens/s). */
     public static final double DEFAULT_TTFT_PER_TOKEN_SECONDS = 0.0005;
+    /** Requests one worker may have in flight through the gateway; above, it takes no pick: {@value}. */
+    public static final int DEFAULT_MAX_IN_FLIGHT_PER_WORKER = 512;
     /** Inter-token latency of the first worker of a model, which has no peers: {@value} s. */
     public static final double DEFAULT_ITL_SECONDS = 0.03;
 
@@ -40,6 +42,7 @@ public final class SchedulerConfig {
     private final double rampUpFactor;
     private final double defaultTtftPerTokenSeconds;
     private final double defaultItlSeconds;
+    private final int maxInFlightPerWorker;
 
     private SchedulerConfig(Builder b) {
         if (b.maxBackoffNanos < b.initialBackoffNanos) {
@@ -56,6 +59,7 @@ public final class SchedulerConfig {
         this.rampUpFactor = b.rampUpFactor;
         this.defaultTtftPerTokenSeconds = b.defaultTtftPerTokenSeconds;
         this.defaultItlSeconds = b.defaultItlSeconds;
+        this.maxInFlightPerWorker = b.maxInFlightPerWorker;
     }
 
     /** A config with every default. */
@@ -107,6 +111,10 @@ public final class SchedulerConfig {
         return defaultItlSeconds;
     }
 
+    public int maxInFlightPerWorker() {
+        return maxInFlightPerWorker;
+    }
+
     /** Backoff after the circuit has opened {@code level + 1} times in a row: initial × 2^level, capped. */
     long backoffNanos(int level) {
         int shift = Math.min(level, 40);
@@ -126,6 +134,7 @@ public final class SchedulerConfig {
         private double rampUpFactor = DEFAULT_RAMP_UP_FACTOR;
         private double defaultTtftPerTokenSeconds = DEFAULT_TTFT_PER_TOKEN_SECONDS;
         private double defaultItlSeconds = DEFAULT_ITL_SECONDS;
+        private int maxInFlightPerWorker = DEFAULT_MAX_IN_FLIGHT_PER_WORKER;
 
         private Builder() {
         }
@@ -187,6 +196,12 @@ public final class SchedulerConfig {
 
         public Builder defaultItlSeconds(double value) {
             defaultItlSeconds = nonNegative("defaultItlSeconds", value);
+            return this;
+        }
+
+        /** The cap on one worker's requests in flight; it also bounds the connections to it. */
+        public Builder maxInFlightPerWorker(int value) {
+            maxInFlightPerWorker = positive("maxInFlightPerWorker", value);
             return this;
         }
 

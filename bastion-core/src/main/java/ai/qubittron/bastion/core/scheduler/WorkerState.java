@@ -31,9 +31,9 @@ import java.util.function.LongSupplier;
  * <p><b>Ramp-up.</b> A new worker starts from the estimates it is given (the peers' median) but these are
  * guesses, and a cold engine (empty prefix cache, CUDA graphs not captured) is slower than its peers. Its
  * cost is therefore multiplied by {@code ramp}, which starts at {@code rampUpFactor} (default 2) and falls
- * linearly to 1 over its first {@code rampUpSamples} first-token samples (default 8). Counting samples
- * rather than seconds ties the ramp to evidence: an idle new worker stays conservative until it has
- * actually served requests.
+ * linearly to 1 over its first {@code rampUpSamples} first-token samples (default 8); a request that
+ * succeeds without one (not streamed) counts as a sample too. Counting samples rather than seconds ties
+ * the ramp to evidence: an idle new worker stays conservative until it has actually served requests.
  *
  * <p><b>Circuit.</b> CLOSED → OPEN after {@code failureThreshold} consecutive failures (default 3); OPEN
  * takes no pick until its backoff (1 s, doubling per failed probe up to 30 s) has elapsed; then the first
@@ -41,6 +41,9 @@ import java.util.function.LongSupplier;
  * or success closes the circuit and resets the backoff; its failure reopens it with the next backoff; a
  * probe released without outcome leaves it OPEN and immediately eligible for a new probe. Outcomes of
  * leases picked before the circuit opened only move the failure count.
+ *
+ * <p><b>Saturation.</b> A worker with {@code maxInFlightPerWorker} leases (default 512), or flagged
+ * {@linkplain #overloaded(boolean) overloaded} by a load filter, takes no pick; {@link #saturated()} says so.
  *
  * <p><b>Draining.</b> {@link Scheduler#drain} / {@link Scheduler#remove} set {@link #draining()} before
  * touching the table, and a pick re-checks it after counting itself in flight, so once a caller has seen
@@ -136,10 +139,7 @@ public final class WorkerState {
         return overloaded;
     }
 
-    /**
-     * Marks the worker saturated or not. An overloaded worker is picked only when every other candidate
-     * is unavailable or overloaded too. Any thread.
-     */
+    /** Marks the worker overloaded or not; an overloaded worker takes no pick (see {@link #saturated()}). Any thread. */
     public void overloaded(boolean value) {
         overloaded = value;
     }
@@ -169,8 +169,13 @@ public final class WorkerState {
         return c == CLOSED || (c == OPEN && now - openUntilNanos >= 0);
     }
 
-    /** Counts a new request in, or returns null if the worker cannot take it now. */
-    Lease tryAcquire(long promptTokens, long now) {
+    /** Whether the worker is at its in-flight cap or flagged overloaded: it takes no pick until that changes. */
+    public boolean saturated() {
+        return overloaded || inFlight.get() >= config.maxInFlightPerWorker();
+    }
+
+    /** Counts a new request in and fills {@code into}, or returns false if the worker cannot take it now. */
+    boolean tryAcquire(long promptTokens, long now, Lease into) {
         boolean probe;
         int c = circuit.get();
         if (c == CLOSED) {
@@ -178,18 +183,19 @@ public final class WorkerState {
         } else if (c == OPEN && now - openUntilNanos >= 0 && circuit.compareAndSet(OPEN, HALF_OPEN)) {
             probe = true;
         } else {
-            return null;
+            return false;
         }
-        inFlight.incrementAndGet();
-        if (draining) {
+        int n = inFlight.incrementAndGet();
+        if (draining || n > config.maxInFlightPerWorker()) {
             inFlight.decrementAndGet();
             if (probe) {
                 circuit.set(OPEN); // backoff already elapsed: eligible again at once
             }
-            return null;
+            return false;
         }
         long ahead = pendingPrefillTokens.getAndAdd(promptTokens) + promptTokens;
-        return new Lease(this, promptTokens, Math.max(0L, ahead), now, probe);
+        into.fill(this, promptTokens, Math.max(0L, ahead), now, probe);
+        return true;
     }
 
     void markDraining() {
@@ -220,6 +226,10 @@ public final class WorkerState {
     void recordFirstToken(long ttftNanos, long tokensAhead, long now) {
         double seconds = Math.max(0L, ttftNanos) / 1e9;
         ttftPerToken.update(seconds / Math.max(1L, tokensAhead + config.overheadTokens()), now);
+        countRampSample();
+    }
+
+    void countRampSample() {
         if (rampSamples.get() < config.rampUpSamples()) {
             rampSamples.incrementAndGet();
         }

@@ -149,17 +149,86 @@ class SchedulerTest {
     }
 
     @Test
-    void overloadedWorkersArePickedOnlyWhenNothingElseIs() {
+    void overloadedWorkersAreSkippedAndAllOverloadedMeansSaturated() {
         WorkerState a = scheduler.addWorker("m", "a", null);
         WorkerState b = scheduler.addWorker("m", "b", null);
         a.overloaded(true);
         List<Lease> held = holdPicks(20, 10);
         assertThat(a.inFlight()).isZero();
+        assertThat(b.inFlight()).isEqualTo(20);
+        assertThat(scheduler.saturated("m", null)).isTrue(); // a is flagged: a wait may help
         b.overloaded(true);
-        Lease l = scheduler.pick("m", 10);
-        assertThat(l.worker()).isSameAs(a); // both overloaded: the cheaper one
-        l.close();
+        assertThat(scheduler.pick("m", 10)).isNull();
+        assertThat(scheduler.saturated("m", null)).isTrue();
+        a.overloaded(false);
+        assertThat(scheduler.pick("m", 10).worker()).isSameAs(a);
         held.forEach(Lease::close);
+    }
+
+    @Test
+    void inFlightCapSaturatesAWorkerUntilALeaseIsReleased() {
+        Scheduler capped = new Scheduler(SchedulerConfig.builder().maxInFlightPerWorker(3).build(), clock);
+        WorkerState a = capped.addWorker("m", "a", null);
+        WorkerState b = capped.addWorker("m", "b", null);
+        List<Lease> held = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            held.add(capped.pick("m", 100));
+        }
+        assertThat(a.inFlight()).isEqualTo(3);
+        assertThat(b.inFlight()).isEqualTo(3);
+        assertThat(capped.pick("m", 100)).isNull();
+        assertThat(capped.saturated("m", null)).isTrue();
+        assertThat(capped.saturated("m", Set.of(a, b))).isFalse(); // every candidate excluded: nothing to wait for
+        held.remove(0).close();
+        Lease next = capped.pick("m", 100);
+        assertThat(next).isNotNull();
+        next.close();
+        held.forEach(Lease::close);
+        assertThat(a.inFlight() + b.inFlight()).isZero();
+    }
+
+    @Test
+    void noWorkerUpIsNotSaturation() {
+        WorkerState a = scheduler.addWorker("m", "a", null);
+        scheduler.drain("m", a);
+        assertThat(scheduler.pick("m", 10)).isNull();
+        assertThat(scheduler.saturated("m", null)).isFalse();
+        assertThat(scheduler.saturated("unknown", null)).isFalse();
+    }
+
+    @Test
+    void aCallerOwnedLeaseIsFilledAgainOnlyOnceReleased() {
+        WorkerState a = scheduler.addWorker("m", "a", null);
+        Lease lease = new Lease();
+        assertThat(lease.released()).isTrue();
+        assertThat(scheduler.pick("m", 50, null, lease)).isTrue();
+        assertThat(lease.worker()).isSameAs(a);
+        assertThat(a.pendingPrefillTokens()).isEqualTo(50);
+        assertThatThrownBy(() -> scheduler.pick("m", 50, null, lease)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("still holds a pick");
+        lease.failed();
+        lease.close(); // idempotent within one pick
+        assertThat(a.inFlight()).isZero();
+        assertThat(scheduler.pick("m", 70, null, lease)).isTrue();
+        assertThat(lease.promptTokens()).isEqualTo(70);
+        assertThat(a.inFlight()).isEqualTo(1);
+        lease.close();
+        assertThat(a.inFlight()).isZero();
+        assertThat(a.pendingPrefillTokens()).isZero();
+        assertThat(scheduler.pick("none", 1, null, lease)).isFalse();
+    }
+
+    @Test
+    void aNonStreamedSuccessCountsAsARampSample() {
+        Scheduler ramped = new Scheduler(SchedulerConfig.builder().rampUpSamples(2).rampUpFactor(3).build(), clock);
+        WorkerState a = ramped.addWorker("m", "a", null, 0.001, 0.02);
+        assertThat(a.rampMultiplier()).isEqualTo(3.0);
+        ramped.pick("m", 10).succeeded(clock.getAsLong());
+        assertThat(a.rampMultiplier()).isEqualTo(2.0);
+        ramped.pick("m", 10).close(); // no outcome: no evidence
+        assertThat(a.rampMultiplier()).isEqualTo(2.0);
+        ramped.pick("m", 10).succeeded(clock.getAsLong());
+        assertThat(a.rampMultiplier()).isEqualTo(1.0);
     }
 
     @Test

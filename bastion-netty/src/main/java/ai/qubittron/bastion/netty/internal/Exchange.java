@@ -88,7 +88,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private final ByteBufAllocator alloc;
 
     private State state = State.CONNECTING;
-    private Lease lease;
+    /** This request's claim on a worker, filled again by each pick (failover re-picks once it is released). */
+    private final Lease lease = new Lease();
     private Set<WorkerState> tried;
     private String lastFailure;
     private UpstreamWorker worker;
@@ -122,8 +123,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     /** Picks a worker, connects (or reuses a connection) and sends the request. */
     void start() {
-        lease = gateway.scheduler().pick(model.id(), (inspected.bodyBytes() + 3L) / 4, tried);
-        if (lease == null) {
+        if (!gateway.scheduler().pick(model.id(), (inspected.bodyBytes() + 3L) / 4, tried, lease)) {
             fail(ErrorKind.UPSTREAM_ERROR, lastFailure != null ? lastFailure
                     : "No upstream worker for the model '" + model.id() + "' is available.");
             return;
@@ -532,9 +532,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         // but an answer that was an error (being drained, or a buffered 4xx) is not billed
         bill(state == State.AWAITING_HEAD || state == State.STREAMING
                 || (state == State.BUFFERING && upstreamStatus.codeClass() == HttpStatusClass.SUCCESS));
-        if (lease != null) {
-            lease.close();
-        }
+        lease.close();
         abortUpstream();
         state = State.DONE;
         releaseBuffers();
@@ -603,9 +601,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private void complete() {
         state = State.DONE;
         bill(false);
-        if (lease != null) {
-            lease.close();
-        }
+        lease.close();
         releaseBuffers();
         owner.exchangeDone(this);
     }

@@ -106,6 +106,17 @@ class WireFormatTest {
     }
 
     @Test
+    void ignoreEosGeneratesUpToTheLimitPastTheNaturalEnd() {
+        int limit = SimText.MAX_NATURAL_TOKENS + 20;
+        JsonNode json = RawHttp.post(port, "/v1/chat/completions", chat("hi", limit, false, ",\"ignore_eos\":true")).json();
+        assertThat(json.at("/usage/completion_tokens").asInt()).isEqualTo(limit);
+        assertThat(json.at("/choices/0/finish_reason").asText()).isEqualTo("length");
+        assertThat(json.at("/choices/0/message/content").asText()).isEqualTo(SimText.completion(SEED, "hi", limit));
+        JsonNode natural = RawHttp.post(port, "/v1/chat/completions", chat("hi", limit, false, ",\"ignore_eos\":false")).json();
+        assertThat(natural.at("/usage/completion_tokens").asInt()).isEqualTo(SimText.naturalTokens(SEED, "hi"));
+    }
+
+    @Test
     void chatContentPartsAreJoinedIntoThePromptKey() {
         String body = "{\"model\":\"" + MODEL + "\",\"max_completion_tokens\":6,\"messages\":["
                 + "{\"role\":\"system\",\"content\":\"be nice\"},"

@@ -13,6 +13,7 @@ package ai.qubittron.bastion.sim.internal;
  * @param instructions Responses {@code instructions}, or null
  * @param promptTokens prompt tokens, counted as {@link ai.qubittron.bastion.sim.SimText} documents
  * @param promptKey    the prompt key generation is seeded from
+ * @param ignoreEos    vLLM's {@code "ignore_eos": true}: generate up to the limit, past the natural end
  */
 public record GenerationRequest(
         Endpoint endpoint,
@@ -23,5 +24,6 @@ public record GenerationRequest(
         boolean store,
         String instructions,
         int promptTokens,
-        String promptKey) {
+        String promptKey,
+        boolean ignoreEos) {
 }

@@ -52,6 +52,7 @@ public final class RequestParser {
         int maxTokens = -1;
         int maxCompletionTokens = -1;
         boolean store;
+        boolean ignoreEos;
         String instructions;
         boolean promptSeen;
         int messages;
@@ -72,6 +73,7 @@ public final class RequestParser {
                     case "model" -> model = string(p, value, "model");
                     case "stream" -> stream = bool(p, value, "stream");
                     case "store" -> store = bool(p, value, "store");
+                    case "ignore_eos" -> ignoreEos = bool(p, value, "ignore_eos");
                     case "stream_options" -> streamOptions(p, value);
                     case "n" -> positiveOrAbsent(p, value, "n");
                     case "max_tokens" -> {
@@ -158,7 +160,7 @@ public final class RequestParser {
             }
             int limit = maxCompletionTokens > 0 ? maxCompletionTokens : maxTokens;
             return new GenerationRequest(endpoint, model, stream, includeUsage, limit, store, instructions,
-                    (int) Math.min(Integer.MAX_VALUE, tokens), SimText.promptKey(keyPieces));
+                    (int) Math.min(Integer.MAX_VALUE, tokens), SimText.promptKey(keyPieces), ignoreEos);
         }
 
         private void streamOptions(JsonParser p, JsonToken value) throws IOException, BadRequestException {

@@ -87,7 +87,7 @@ final class Sequence implements ResponseEncoder.EventSink {
         this.itemId = request.endpoint() == Endpoint.RESPONSES ? engine.nextId("msg_") : null;
         this.createdSeconds = System.currentTimeMillis() / 1000;
         this.hash = SimText.promptHash(engine.seed(), request.promptKey());
-        int natural = SimText.naturalTokens(engine.seed(), request.promptKey());
+        int natural = request.ignoreEos() ? Integer.MAX_VALUE : SimText.naturalTokens(engine.seed(), request.promptKey());
         int limit = request.maxTokens() > 0 ? request.maxTokens() : engine.config().defaultMaxTokens();
         this.outputTokens = Math.min(natural, limit);
         this.truncated = natural > limit;

@@ -1,6 +1,7 @@
 package ai.qubittron.bastion.core.scheduler;
 
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -156,6 +157,11 @@ public final class Scheduler {
                 return true;
             }
         }
+    }
+
+    /** The models that have (or had) a table, in no particular order; a live view. */
+    public Set<String> models() {
+        return Collections.unmodifiableSet(models.keySet());
     }
 
     /** A snapshot of the model's table, draining workers included; empty for an unknown model. */

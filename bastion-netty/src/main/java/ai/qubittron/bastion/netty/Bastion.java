@@ -11,6 +11,7 @@ import ai.qubittron.bastion.core.scheduler.WorkerState;
 import ai.qubittron.bastion.netty.internal.Admission;
 import ai.qubittron.bastion.netty.internal.GatewayContext;
 import ai.qubittron.bastion.netty.internal.GatewayPipeline;
+import ai.qubittron.bastion.netty.internal.LoadProbe;
 import ai.qubittron.bastion.netty.internal.Transport;
 import ai.qubittron.bastion.netty.internal.UpstreamWorker;
 import ai.qubittron.bastion.spi.SpiLoader;
@@ -56,6 +57,7 @@ public final class Bastion implements AutoCloseable {
     private final GatewayContext context;
     private EventLoopGroup group;
     private Channel server;
+    private LoadProbe probe;
 
     private Bastion(Builder config, GatewayContext context) {
         this.config = config;
@@ -92,6 +94,11 @@ public final class Bastion implements AutoCloseable {
                     .bind(config.host, config.port)
                     .syncUninterruptibly()
                     .channel();
+            if (config.loadProbeInterval.toNanos() > 0) {
+                probe = new LoadProbe(group.next(), transport, context.scheduler(), config.loadProbeInterval.toNanos(),
+                        config.overloadWaitingRequests, config.overloadKvCacheUsage);
+                probe.start();
+            }
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             group = null;
@@ -153,6 +160,16 @@ public final class Bastion implements AutoCloseable {
         return worker != null && context.scheduler().remove(id, worker);
     }
 
+    /**
+     * The live scheduling state of a model's workers (its id or an alias): load counters, latency
+     * estimates, circuit, overload flag. A snapshot of the list; each state is live.
+     *
+     * @throws IllegalArgumentException when the model is not in the catalog
+     */
+    public List<WorkerState> workers(String model) {
+        return context.scheduler().workers(canonical(model));
+    }
+
     /** How many requests a worker is serving now (0 for an unknown worker): wait for 0 after a drain. */
     public int inFlight(String model, URI baseUri) {
         WorkerState worker = find(canonical(model), baseUri);
@@ -186,6 +203,10 @@ public final class Bastion implements AutoCloseable {
         if (server != null) {
             server.close().syncUninterruptibly();
         }
+        if (probe != null) {
+            probe.stop();
+            probe = null;
+        }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         group = null;
         server = null;
@@ -213,6 +234,16 @@ public final class Bastion implements AutoCloseable {
         public static final Duration DEFAULT_UPSTREAM_IDLE_TIMEOUT = Duration.ofMinutes(5);
         /** Default longest wait for the rate limiter or the ledger before a request gets 503: 2 s. */
         public static final Duration DEFAULT_ADMISSION_TIMEOUT = Duration.ofSeconds(2);
+        /** Default longest wait of a streamed request for its worker's response head: 30 s. */
+        public static final Duration DEFAULT_RESPONSE_HEAD_TIMEOUT = Duration.ofSeconds(30);
+        /** Default longest wait for a worker while all of a model's workers are saturated: 5 s. */
+        public static final Duration DEFAULT_SATURATION_WAIT = Duration.ofSeconds(5);
+        /** Default interval of the scrape of each worker's {@code /metrics}: 100 ms. */
+        public static final Duration DEFAULT_LOAD_PROBE_INTERVAL = Duration.ofMillis(100);
+        /** Default queued requests ({@code vllm:num_requests_waiting}) from which a worker is overloaded: 64. */
+        public static final long DEFAULT_OVERLOAD_WAITING_REQUESTS = 64;
+        /** Default KV-cache usage from which a worker with a queue is overloaded: 0.99. */
+        public static final double DEFAULT_OVERLOAD_KV_CACHE_USAGE = 0.99;
         /** Default output limit of a request that sets none (imposed upstream when a ledger meters it): 4096. */
         public static final int DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 
@@ -226,6 +257,12 @@ public final class Bastion implements AutoCloseable {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private int maxIdlePerWorker = DEFAULT_MAX_IDLE_PER_WORKER;
         private Duration upstreamIdleTimeout = DEFAULT_UPSTREAM_IDLE_TIMEOUT;
+        private Duration responseHeadTimeout = DEFAULT_RESPONSE_HEAD_TIMEOUT;
+        private Duration saturationWait = DEFAULT_SATURATION_WAIT;
+        private int maxInFlightPerWorker = SchedulerConfig.DEFAULT_MAX_IN_FLIGHT_PER_WORKER;
+        private Duration loadProbeInterval = DEFAULT_LOAD_PROBE_INTERVAL;
+        private long overloadWaitingRequests = DEFAULT_OVERLOAD_WAITING_REQUESTS;
+        private double overloadKvCacheUsage = DEFAULT_OVERLOAD_KV_CACHE_USAGE;
         private RateLimiter rateLimiter;
         private Ledger ledger;
         private boolean discovery = true;
@@ -399,13 +436,84 @@ public final class Bastion implements AutoCloseable {
         }
 
         /**
+         * How long a streamed request waits for its worker's response head (a streaming model server
+         * answers it before the first token); default 30 s. Past it, the worker counts a failure and the
+         * request is tried on another one. Non-streamed answers come whole, when generated: for them the
+         * {@linkplain #upstreamIdleTimeout(Duration) idle timeout} is the bound.
+         */
+        public Builder responseHeadTimeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("responseHeadTimeout: must be positive, got " + timeout);
+            }
+            this.responseHeadTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * How long a request waits when every worker of its model is saturated (at its in-flight cap, or
+         * reported overloaded by its metrics) before it gets 503 {@code service_unavailable} with
+         * {@code Retry-After}; default 5 s. Zero answers 503 at once.
+         */
+        public Builder saturationWait(Duration wait) {
+            if (wait == null || wait.isNegative()) {
+                throw new IllegalArgumentException("saturationWait: must be >= 0, got " + wait);
+            }
+            this.saturationWait = wait;
+            return this;
+        }
+
+        /**
+         * The most requests one worker may have in flight through this gateway (which also bounds the
+         * connections to it); default {@value SchedulerConfig#DEFAULT_MAX_IN_FLIGHT_PER_WORKER}. A worker at
+         * the cap gets no new request until one ends.
+         */
+        public Builder maxInFlightPerWorker(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("maxInFlightPerWorker: must be >= 1, got " + max);
+            }
+            this.maxInFlightPerWorker = max;
+            return this;
+        }
+
+        /**
+         * How often each worker's Prometheus {@code /metrics} is read (vLLM's metric names); default
+         * 100 ms; zero turns the scrape off. A worker whose metrics pass the
+         * {@linkplain #overloadThresholds thresholds} gets no new request until they fall back; one whose
+         * metrics cannot be read is not held back (its circuit breaker watches its health).
+         */
+        public Builder loadProbe(Duration interval) {
+            if (interval == null || interval.isNegative()) {
+                throw new IllegalArgumentException("loadProbe: must be >= 0, got " + interval);
+            }
+            this.loadProbeInterval = interval;
+            return this;
+        }
+
+        /**
+         * When a scraped worker counts as overloaded: at least {@code waitingRequests} queued
+         * ({@code vllm:num_requests_waiting}), or its KV cache at least {@code kvCacheUsage} full
+         * ({@code vllm:kv_cache_usage_perc}) while requests queue. Defaults 64 and 0.99.
+         */
+        public Builder overloadThresholds(long waitingRequests, double kvCacheUsage) {
+            if (waitingRequests < 1) {
+                throw new IllegalArgumentException("overloadThresholds: waitingRequests must be >= 1, got " + waitingRequests);
+            }
+            if (!(kvCacheUsage > 0 && kvCacheUsage <= 1)) {
+                throw new IllegalArgumentException("overloadThresholds: kvCacheUsage must be in (0, 1], got " + kvCacheUsage);
+            }
+            this.overloadWaitingRequests = waitingRequests;
+            this.overloadKvCacheUsage = kvCacheUsage;
+            return this;
+        }
+
+        /**
          * Validates the whole configuration and creates the (not yet started) gateway.
          *
          * @throws IllegalArgumentException when a worker names a model the catalog does not have, or its
          *                                  URI is not usable
          */
         public Bastion build() {
-            Scheduler scheduler = new Scheduler(SchedulerConfig.defaults());
+            Scheduler scheduler = new Scheduler(SchedulerConfig.builder().maxInFlightPerWorker(maxInFlightPerWorker).build());
             workers.forEach((name, uris) -> {
                 ModelInfo model = catalog.find(name);
                 if (model == null) {
@@ -424,11 +532,14 @@ public final class Bastion implements AutoCloseable {
                     defaultMaxOutputTokens, Admission.DEFAULT_MEDIA_PART_TOKENS);
             GatewayContext context = new GatewayContext(catalog, scheduler, keyStore, admission,
                     Transport.best(), maxRequestBytes, (int) connectTimeout.toMillis(), maxIdlePerWorker,
-                    upstreamIdleTimeout.toMillis());
+                    upstreamIdleTimeout.toMillis(), responseHeadTimeout.toNanos(), saturationWait.toNanos());
             Builder snapshot = new Builder();
             snapshot.host = host;
             snapshot.port = port;
             snapshot.ioThreads = ioThreads;
+            snapshot.loadProbeInterval = loadProbeInterval;
+            snapshot.overloadWaitingRequests = overloadWaitingRequests;
+            snapshot.overloadKvCacheUsage = overloadKvCacheUsage;
             return new Bastion(snapshot, context);
         }
     }

@@ -108,6 +108,7 @@ class UpstreamMisbehaviourTest {
         return Bastion.builder().port(0).ioThreads(1).keyStore(keys)
                 .worker("gpt-oss-120b", URI.create(upstream.baseUrl()))
                 .upstreamIdleTimeout(idle)
+                .loadProbe(Duration.ZERO) // the script numbers every request, whatever its path
                 .build().start();
     }
 

@@ -2,10 +2,17 @@ package ai.qubittron.bastion.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.qubittron.bastion.core.auth.InMemoryApiKeyStore;
 import ai.qubittron.bastion.netty.testing.BastionExtension;
+import ai.qubittron.bastion.netty.testing.ScriptedUpstream;
 import ai.qubittron.bastion.sim.SimConfig;
+import ai.qubittron.bastion.sim.SimulatedWorker;
+import ai.qubittron.bastion.spi.auth.ApiPrincipal;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -29,5 +36,39 @@ class UpstreamTimeoutTest {
             Thread.sleep(20);
         }
         assertThat(gateway.worker(0).stats().requestsCancelled()).isEqualTo(1);
+    }
+
+    @Test
+    void aStreamWhoseHeadDoesNotComeInTimeMovesToAnotherWorker() throws Exception {
+        String stream = "{\"model\":\"gpt-oss-120b\",\"stream\":true,\"max_tokens\":3,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        InMemoryApiKeyStore keys = new InMemoryApiKeyStore();
+        String key = keys.create(new ApiPrincipal("k", "a", ApiPrincipal.DEFAULT_TIER, Set.of()));
+        try (ScriptedUpstream silent = new ScriptedUpstream(ScriptedUpstream.byNumber(n -> null));
+             SimulatedWorker healthy = SimulatedWorker.builder().config(SimConfig.builder().overheadMillis(1)
+                     .interTokenMillis(1).build()).build().start();
+             Bastion alone = Bastion.builder().port(0).ioThreads(1).keyStore(keys).loadProbe(Duration.ZERO)
+                     .worker("gpt-oss-120b", URI.create(silent.baseUrl()))
+                     .responseHeadTimeout(Duration.ofMillis(300))
+                     .build().start()) {
+            HttpRequest request = HttpRequest.newBuilder(URI.create(alone.baseUrl() + "/chat/completions"))
+                    .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(stream)).build();
+            // its only worker is silent: the head timeout fails it, and there is nowhere else to go
+            HttpResponse<String> failed = gateway.http().send(request, HttpResponse.BodyHandlers.ofString());
+            assertThat(failed.statusCode()).isEqualTo(502);
+            assertThat(failed.body()).contains("did not answer within 300 ms");
+            assertThat(silent.requests()).isEqualTo(1);
+
+            // with a healthy worker beside it, every stream is served, moved off the silent one if it got there
+            alone.addWorker("gpt-oss-120b", URI.create(healthy.baseUrl()));
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> served = gateway.http().send(request, HttpResponse.BodyHandlers.ofString());
+                assertThat(served.statusCode()).isEqualTo(200);
+                assertThat(served.body()).endsWith("data: [DONE]\n\n");
+            }
+            assertThat(healthy.stats().requestsCompleted()).isEqualTo(3);
+            assertThat(alone.workers("gpt-oss-120b")).allSatisfy(w -> assertThat(w.inFlight()).isZero());
+        }
     }
 }

@@ -41,10 +41,12 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One model request relayed to one upstream worker and its response relayed back: the hot path.
@@ -70,8 +72,14 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     /** Workers tried for one request before it fails (only while nothing was sent to the client). */
     private static final int MAX_WORKERS_TRIED = 3;
     private static final int MAX_BUFFERED_RESPONSE_BYTES = 64 * 1024 * 1024;
+    /** {@code Retry-After} of the 503 that ends a wait for a saturated model. */
+    private static final int SATURATED_RETRY_AFTER_SECONDS = 1;
 
-    private enum State { CONNECTING, AWAITING_HEAD, STREAMING, BUFFERING, DRAINING, DONE }
+    /** First and longest pause between two picks while every worker of the model is saturated. */
+    private static final long FIRST_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    private static final long MAX_WAIT_STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private enum State { WAITING, CONNECTING, AWAITING_HEAD, STREAMING, BUFFERING, DRAINING, DONE }
 
     private final GatewayHandler owner;
     private final ChannelHandlerContext ctx;
@@ -102,6 +110,11 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private SseFramer framer;
     private ByteBuf held;
     private boolean metricsSent;
+    /** When the first pick found every worker saturated (0: not waiting), and the next pause. */
+    private long waitingSinceNanos;
+    private long waitStepNanos;
+    /** The pending re-pick while WAITING, or the response-head deadline while AWAITING_HEAD a stream. */
+    private ScheduledFuture<?> timer;
 
     Exchange(GatewayHandler owner, ChannelHandlerContext ctx, GatewayContext gateway, FullHttpRequest request,
              InspectedRequest inspected, ModelInfo model, String requestId, long startNanos,
@@ -121,16 +134,50 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         this.alloc = ctx.alloc();
     }
 
-    /** Picks a worker, connects (or reuses a connection) and sends the request. */
+    /**
+     * Picks a worker, connects (or reuses a connection) and sends the request. When every worker that is
+     * up is saturated, picks again after short pauses (2 ms doubling to 50 ms) for at most the
+     * saturation wait, then answers 503 with {@code Retry-After}.
+     */
     void start() {
         if (!gateway.scheduler().pick(model.id(), (inspected.bodyBytes() + 3L) / 4, tried, lease)) {
-            fail(ErrorKind.UPSTREAM_ERROR, lastFailure != null ? lastFailure
-                    : "No upstream worker for the model '" + model.id() + "' is available.");
+            if (gateway.scheduler().saturated(model.id(), tried)) {
+                waitForCapacity();
+            } else {
+                fail(ErrorKind.UPSTREAM_ERROR, lastFailure != null ? lastFailure
+                        : "No upstream worker for the model '" + model.id() + "' is available.");
+            }
             return;
         }
+        waitingSinceNanos = 0;
         worker = (UpstreamWorker) lease.endpoint();
         attempts = 0;
         connect(false);
+    }
+
+    private void waitForCapacity() {
+        long now = System.nanoTime();
+        if (waitingSinceNanos == 0) {
+            waitingSinceNanos = now;
+            waitStepNanos = FIRST_WAIT_NANOS;
+        }
+        long left = gateway.saturationWaitNanos() - (now - waitingSinceNanos);
+        if (left <= 0) {
+            fail(ErrorKind.SERVICE_UNAVAILABLE, "Every upstream worker for the model '" + model.id()
+                    + "' is at capacity. Retry after " + SATURATED_RETRY_AFTER_SECONDS + " s.");
+            return;
+        }
+        state = State.WAITING;
+        long pause = Math.min(waitStepNanos, left);
+        waitStepNanos = Math.min(waitStepNanos * 2, MAX_WAIT_STEP_NANOS);
+        timer = ctx.channel().eventLoop().schedule(this::retryPick, pause, TimeUnit.NANOSECONDS);
+    }
+
+    private void retryPick() {
+        timer = null;
+        if (state == State.WAITING) {
+            start();
+        }
     }
 
     /**
@@ -138,6 +185,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
      * (its circuit may open) and, while there are others to try, send the request to another one.
      */
     private void failOver(String failure) {
+        cancelTimer();
         lease.failed();
         lastFailure = failure;
         if (tried == null) {
@@ -189,6 +237,31 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
                 .set(HttpResponses.X_REQUEST_ID, requestId);
         ch.write(head, ch.voidPromise());
         ch.writeAndFlush(new DefaultLastHttpContent(body)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        cancelTimer();
+        if (inspected.stream()) {
+            // a streaming server answers its head before the first token; a silent one is stuck or overloaded
+            timer = ctx.channel().eventLoop().schedule(this::headTimedOut, gateway.responseHeadTimeoutNanos(),
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void headTimedOut() {
+        timer = null;
+        if (state != State.AWAITING_HEAD) {
+            return;
+        }
+        abortUpstream();
+        meter.restartResponse();
+        failOver("The upstream model server did not answer within "
+                + TimeUnit.NANOSECONDS.toMillis(gateway.responseHeadTimeoutNanos()) + " ms.");
+    }
+
+    private void cancelTimer() {
+        ScheduledFuture<?> t = timer;
+        timer = null;
+        if (t != null) {
+            t.cancel(false);
+        }
     }
 
     /** The body to send upstream: the client's bytes, spliced only where {@link RequestRewriter} must. */
@@ -228,6 +301,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
             return;
         }
+        cancelTimer();
         upstreamStatus = response.status();
         upstreamHeaders = response.headers();
         upstreamKeepAlive = HttpUtil.isKeepAlive(response);
@@ -532,6 +606,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         // but an answer that was an error (being drained, or a buffered 4xx) is not billed
         bill(state == State.AWAITING_HEAD || state == State.STREAMING
                 || (state == State.BUFFERING && upstreamStatus.codeClass() == HttpStatusClass.SUCCESS));
+        cancelTimer();
         lease.close();
         abortUpstream();
         state = State.DONE;
@@ -559,7 +634,11 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             ctx.write(new DefaultHttpContent(event), ctx.voidPromise());
             owner.writeLast(LastHttpContent.EMPTY_LAST_CONTENT);
         } else {
-            owner.respond(HttpResponses.error(kind, message, requestId));
+            FullHttpResponse response = HttpResponses.error(kind, message, requestId);
+            if (kind == ErrorKind.SERVICE_UNAVAILABLE) {
+                response.headers().set(HttpHeaderNames.RETRY_AFTER, SATURATED_RETRY_AFTER_SECONDS);
+            }
+            owner.respond(response);
         }
         complete();
     }
@@ -600,6 +679,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     private void complete() {
         state = State.DONE;
+        cancelTimer();
         bill(false);
         lease.close();
         releaseBuffers();

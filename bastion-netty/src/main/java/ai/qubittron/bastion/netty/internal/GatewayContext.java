@@ -31,12 +31,14 @@ public final class GatewayContext {
     private final int connectTimeoutMillis;
     private final int maxIdlePerWorker;
     private final long upstreamIdleTimeoutMillis;
+    private final long responseHeadTimeoutNanos;
+    private final long saturationWaitNanos;
     private final FastThreadLocal<UpstreamPool> pools = new FastThreadLocal<>();
     private final Admission admission;
 
     public GatewayContext(ModelCatalog catalog, Scheduler scheduler, ApiKeyStore keyStore, Admission admission,
                           Transport transport, int maxRequestBytes, int connectTimeoutMillis, int maxIdlePerWorker,
-                          long upstreamIdleTimeoutMillis) {
+                          long upstreamIdleTimeoutMillis, long responseHeadTimeoutNanos, long saturationWaitNanos) {
         this.catalog = catalog;
         this.scheduler = scheduler;
         this.keyStore = keyStore;
@@ -46,6 +48,8 @@ public final class GatewayContext {
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.maxIdlePerWorker = maxIdlePerWorker;
         this.upstreamIdleTimeoutMillis = upstreamIdleTimeoutMillis;
+        this.responseHeadTimeoutNanos = responseHeadTimeoutNanos;
+        this.saturationWaitNanos = saturationWaitNanos;
     }
 
     public ModelCatalog catalog() {
@@ -75,6 +79,16 @@ public final class GatewayContext {
 
     long upstreamIdleTimeoutMillis() {
         return upstreamIdleTimeoutMillis;
+    }
+
+    /** How long a streamed request waits for the worker's response head before it is tried elsewhere. */
+    long responseHeadTimeoutNanos() {
+        return responseHeadTimeoutNanos;
+    }
+
+    /** How long a request waits for a worker while every worker of its model is saturated, before 503. */
+    long saturationWaitNanos() {
+        return saturationWaitNanos;
     }
 
     /** The pool of the calling event loop; must be called on {@code loop}. */

@@ -3,6 +3,7 @@ package ai.qubittron.bastion.netty;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.qubittron.bastion.netty.testing.BastionExtension;
+import ai.qubittron.bastion.netty.testing.ScriptedUpstream;
 import ai.qubittron.bastion.sim.SimFaults;
 import ai.qubittron.bastion.sim.SimulatedWorker;
 import io.micrometer.core.instrument.Counter;
@@ -16,6 +17,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -154,6 +156,40 @@ class MetersTest {
         }
         // the gateway's own time is still measured for requests that reached a worker, not for the last one
         assertThat(REGISTRY.get("bastion.overhead").tags("model", model).timer().count()).isEqualTo(3);
+    }
+
+    @Test
+    void aKeptAliveConnectionFoundClosedIsAReconnectRetry() throws Exception {
+        String body = "{\"id\":\"c\",\"object\":\"chat.completion\",\"choices\":[],"
+                + "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}";
+        String ok = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        // the second request arrives on the kept-alive connection, which the worker then closes unanswered
+        try (ScriptedUpstream upstream = new ScriptedUpstream((n, head, out) -> {
+                 if (n == 2) {
+                     return false;
+                 }
+                 out.write(ok.getBytes(StandardCharsets.UTF_8));
+                 return true;
+             });
+             Bastion own = Bastion.builder().port(0).ioThreads(1).keyStore(gateway.keys()).discovery(false)
+                     .meterRegistry(registry).worker("gpt-oss-120b", URI.create(upstream.baseUrl())).build().start()) {
+            for (int i = 0; i < 2; i++) {
+                HttpResponse<String> response = gateway.send(HttpRequest.newBuilder(URI.create(own.baseUrl() + "/chat/completions"))
+                        .header("Authorization", "Bearer " + gateway.key())
+                        .POST(HttpRequest.BodyPublishers.ofString(chat("gpt-oss-120b", false))).build());
+                assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            }
+            assertThat(upstream.requests()).isEqualTo(3);
+        }
+        assertThat(registry.get("bastion.retries").tags("model", "gpt-oss-120b", "reason", "reconnect").counter().count())
+                .isEqualTo(1);
+        assertThat(registry.find("bastion.retries").tag("reason", "failover").counter()).isNull();
+        assertThat(registry.get("bastion.requests").tags("model", "gpt-oss-120b", "status", "200").counter().count())
+                .isEqualTo(2);
+        assertThat(registry.get("bastion.overhead").tags("model", "gpt-oss-120b").timer().count()).isEqualTo(2);
+        // the gateway closed: its workers' meters left the registry, the request meters stayed
+        assertThat(registry.find("bastion.worker.in.flight").gauge()).isNull();
     }
 
     private static HttpResponse<String> post(String path, String body) {

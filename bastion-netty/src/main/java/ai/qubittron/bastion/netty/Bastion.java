@@ -18,13 +18,13 @@ import ai.qubittron.bastion.spi.SpiLoader;
 import ai.qubittron.bastion.spi.auth.ApiKeyStore;
 import ai.qubittron.bastion.spi.ledger.Ledger;
 import ai.qubittron.bastion.spi.limit.RateLimiter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -489,8 +489,8 @@ public final class Bastion implements AutoCloseable {
             Admission admission = new Admission(limiter, credit, tiers, prices, admissionTimeout.toMillis(),
                     defaultMaxOutputTokens, Admission.DEFAULT_MEDIA_PART_TOKENS);
             GatewayContext context = new GatewayContext(catalog, scheduler, keyStore, admission,
-                    GatewayMeters.of(meterRegistry), Transport.best(), maxRequestBytes, (int) connectTimeout.toMillis(), maxIdlePerWorker,
-                    upstreamIdleTimeout.toMillis());
+                    GatewayMeters.of(meterRegistry), Transport.best(), maxRequestBytes, (int) connectTimeout.toMillis(),
+                    maxIdlePerWorker, upstreamIdleTimeout.toMillis());
             Builder snapshot = new Builder();
             snapshot.host = host;
             snapshot.port = port;

@@ -529,7 +529,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         private static final Route[] BY_ENDPOINT = new Route[ENDPOINTS.length];
         private static final Route[] WRONG_METHOD_BY_ENDPOINT = new Route[ENDPOINTS.length];
         private static final Route MODELS = new Route(null, null, GatewayMeters.EndpointTag.MODELS);
-        private static final Route MODELS_WRONG_METHOD = new Route(null, ErrorKind.METHOD_NOT_ALLOWED, GatewayMeters.EndpointTag.MODELS);
+        private static final Route MODELS_WRONG_METHOD =
+                new Route(null, ErrorKind.METHOD_NOT_ALLOWED, GatewayMeters.EndpointTag.MODELS);
         private static final Route NOT_FOUND = new Route(null, ErrorKind.NOT_FOUND, GatewayMeters.EndpointTag.OTHER);
 
         static {

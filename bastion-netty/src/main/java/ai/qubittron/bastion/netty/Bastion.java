@@ -10,6 +10,7 @@ import ai.qubittron.bastion.core.scheduler.SchedulerConfig;
 import ai.qubittron.bastion.core.scheduler.WorkerState;
 import ai.qubittron.bastion.netty.internal.Admission;
 import ai.qubittron.bastion.netty.internal.GatewayContext;
+import ai.qubittron.bastion.netty.internal.GatewayMeters;
 import ai.qubittron.bastion.netty.internal.GatewayPipeline;
 import ai.qubittron.bastion.netty.internal.LoadProbe;
 import ai.qubittron.bastion.netty.internal.Transport;
@@ -18,6 +19,7 @@ import ai.qubittron.bastion.spi.SpiLoader;
 import ai.qubittron.bastion.spi.auth.ApiKeyStore;
 import ai.qubittron.bastion.spi.ledger.Ledger;
 import ai.qubittron.bastion.spi.limit.RateLimiter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -50,6 +52,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Thread-safe. The gateway runs on its own event loops ({@link Builder#ioThreads(int)}); each
  * client connection, and the upstream connections that serve it, stay on one loop.
+ *
+ * <p>With a {@link Builder#meterRegistry(MeterRegistry) meter registry}, the gateway's meters are in it:
+ * request meters from the first request on, and each worker's gauges from {@link #start()} (or
+ * {@link #addWorker}) until {@link #removeWorker} or {@link #close()}.
  */
 public final class Bastion implements AutoCloseable {
 
@@ -104,6 +110,11 @@ public final class Bastion implements AutoCloseable {
             group = null;
             throw new IllegalStateException("cannot listen on " + config.host + ":" + config.port + ": " + e.getMessage(), e);
         }
+        for (ModelInfo model : context.catalog().models()) {
+            for (WorkerState worker : context.scheduler().workers(model.id())) {
+                context.meters().bindWorker(model.id(), worker);
+            }
+        }
         return this;
     }
 
@@ -135,7 +146,14 @@ public final class Bastion implements AutoCloseable {
      */
     public void addWorker(String model, URI baseUri) {
         UpstreamWorker worker = UpstreamWorker.of(baseUri);
-        context.scheduler().addWorker(canonical(model), worker.uri().toString(), worker);
+        String id = canonical(model);
+        WorkerState state = context.scheduler().addWorker(id, worker.uri().toString(), worker);
+        synchronized (this) {
+            // ordered with start() and close(), which bind and unbind every worker
+            if (group != null) {
+                context.meters().bindWorker(id, state);
+            }
+        }
     }
 
     /**
@@ -150,14 +168,22 @@ public final class Bastion implements AutoCloseable {
     }
 
     /**
-     * Takes a worker out (draining it first); requests it is serving finish on their connections.
+     * Takes a worker out (draining it first); requests it is serving finish on their connections. Its
+     * gauges leave the meter registry.
      *
      * @return {@code false} when the model has no such worker
      */
     public boolean removeWorker(String model, URI baseUri) {
         String id = canonical(model);
         WorkerState worker = find(id, baseUri);
-        return worker != null && context.scheduler().remove(id, worker);
+        if (worker == null || !context.scheduler().remove(id, worker)) {
+            return false;
+        }
+        synchronized (this) {
+            // after start() may have bound it from an older snapshot of the table
+            context.meters().unbindWorker(worker);
+        }
+        return true;
     }
 
     /**
@@ -194,12 +220,16 @@ public final class Bastion implements AutoCloseable {
         return null;
     }
 
-    /** Stops accepting, closes every connection and stops the event loops. Idempotent. */
+    /**
+     * Stops accepting, closes every connection and stops the event loops; the workers' gauges leave the
+     * meter registry, the request meters stay (with their totals). Idempotent.
+     */
     @Override
     public synchronized void close() {
         if (group == null) {
             return;
         }
+        context.meters().unbindWorkers();
         if (server != null) {
             server.close().syncUninterruptibly();
         }
@@ -270,6 +300,7 @@ public final class Bastion implements AutoCloseable {
         private PriceBook prices = PriceBook.defaults();
         private Duration admissionTimeout = DEFAULT_ADMISSION_TIMEOUT;
         private int defaultMaxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS;
+        private MeterRegistry meterRegistry;
 
         private Builder() {
         }
@@ -507,6 +538,41 @@ public final class Bastion implements AutoCloseable {
         }
 
         /**
+         * Where the gateway's meters go; default none: no meter is registered and recording costs nothing.
+         * Pass the application's registry (a Prometheus one, a composite…) to get, named in Micrometer's
+         * dot notation ({@code bastion_…} in Prometheus):
+         * <ul>
+         *   <li>{@code bastion.requests} counter, tags {@code model}, {@code endpoint} ({@code chat.completions},
+         *       {@code completions}, {@code responses}, {@code models}, {@code other}), {@code status}: every
+         *       request, once, when it ends, with the status it was answered ({@code 499} when the client left
+         *       before any answer). {@code model} is a catalog id, {@code none} when the request carried no
+         *       model the gateway read, {@code unknown} when it named one the catalog does not have;</li>
+         *   <li>{@code bastion.ttft} timer and {@code bastion.tokens.per.second} summary, tags {@code model},
+         *       {@code endpoint}: streamed requests, time to the first relayed token, and output tokens per
+         *       second after it for streams that ended normally (as in {@code x_metrics});</li>
+         *   <li>{@code bastion.overhead} timer, tags {@code model}, {@code endpoint}: for each request relayed to
+         *       a worker, the gateway's own time, from the whole request received to the request written to
+         *       the upstream connection (authentication, admission, the pick, taking a connection, writing),
+         *       less the time spent waiting for a saturated model's worker, establishing new upstream
+         *       connections, and on workers that failed before the one that answered;</li>
+         *   <li>{@code bastion.retries} counter, tags {@code model}, {@code reason} ({@code failover}: sent to
+         *       another worker; {@code reconnect}: sent again on a fresh connection after a kept-alive one was
+         *       found closed);</li>
+         *   <li>per worker, tags {@code model}, {@code worker} (its base URI), from {@link Bastion#start()} or
+         *       its addition until its removal or {@link Bastion#close()}: gauges {@code bastion.worker.in.flight},
+         *       {@code bastion.worker.pending.prefill.tokens}, {@code bastion.worker.decoding},
+         *       {@code bastion.worker.ttft.per.token} and {@code bastion.worker.itl} (seconds, peak-EWMA
+         *       estimates), {@code bastion.worker.circuit} (0 closed, 1 open, 2 half-open), and the function
+         *       counter {@code bastion.worker.ejections} (times its circuit opened).</li>
+         * </ul>
+         * The timers publish histogram buckets ({@code publishPercentileHistogram}) for Prometheus.
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
+            return this;
+        }
+
+        /**
          * Validates the whole configuration and creates the (not yet started) gateway.
          *
          * @throws IllegalArgumentException when a worker names a model the catalog does not have, or its
@@ -531,8 +597,8 @@ public final class Bastion implements AutoCloseable {
             Admission admission = new Admission(limiter, credit, tiers, prices, admissionTimeout.toMillis(),
                     defaultMaxOutputTokens, Admission.DEFAULT_MEDIA_PART_TOKENS);
             GatewayContext context = new GatewayContext(catalog, scheduler, keyStore, admission,
-                    Transport.best(), maxRequestBytes, (int) connectTimeout.toMillis(), maxIdlePerWorker,
-                    upstreamIdleTimeout.toMillis(), responseHeadTimeout.toNanos(), saturationWait.toNanos());
+                    GatewayMeters.of(meterRegistry), Transport.best(), maxRequestBytes, (int) connectTimeout.toMillis(),
+                    maxIdlePerWorker, upstreamIdleTimeout.toMillis(), responseHeadTimeout.toNanos(), saturationWait.toNanos());
             Builder snapshot = new Builder();
             snapshot.host = host;
             snapshot.port = port;

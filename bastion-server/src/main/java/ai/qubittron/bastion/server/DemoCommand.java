@@ -1,5 +1,6 @@
 package ai.qubittron.bastion.server;
 
+import ai.qubittron.bastion.netty.admin.AdminServer;
 import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
 import ai.qubittron.bastion.spi.auth.ApiKeyHash;
@@ -86,6 +87,8 @@ final class DemoCommand implements Callable<Integer> {
         out.println("  API key: " + key + "  (account " + DemoGateway.DEMO_ACCOUNT + ", tier " + DemoGateway.DEMO_TIER + ")");
         out.println("  admin API: http://" + adminHost + ":" + demo.admin().port() + "/admin/v1/  token: "
                 + (adminToken != null && !adminToken.isEmpty() ? "(from --admin-token / BASTION_ADMIN_TOKEN)" : token));
+        out.println("  metrics (Prometheus text, no token): http://" + adminHost + ":" + demo.admin().port()
+                + AdminServer.METRICS_PATH);
         out.println();
         out.println("Try it:");
         out.println("  curl " + base + "/chat/completions \\");

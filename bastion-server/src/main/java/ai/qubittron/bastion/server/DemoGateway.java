@@ -14,6 +14,16 @@ import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import ai.qubittron.bastion.spi.limit.RateLimits;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +32,9 @@ import java.util.Set;
 /**
  * The demo deployment: simulated GPU workers that each serve every model of the default catalog, and
  * the gateway in front of them with in-memory stores: one key, on an account with ample credit, in a
- * tier with ample limits, metered at the default catalog's prices; and the admin API to manage them.
+ * tier with ample limits, metered at the default catalog's prices; and the admin API to manage them,
+ * which also serves the gateway's meters, with JVM and Netty allocator basics, in Prometheus text at
+ * {@code GET /metrics}.
  */
 final class DemoGateway implements AutoCloseable {
 
@@ -41,13 +53,40 @@ final class DemoGateway implements AutoCloseable {
     private final String key;
     private final InMemoryLedger ledger;
     private final AdminServer admin;
+    private final Metrics metrics;
 
-    private DemoGateway(Bastion gateway, AdminServer admin, List<SimulatedWorker> workers, String key, InMemoryLedger ledger) {
+    private DemoGateway(Bastion gateway, AdminServer admin, Metrics metrics, List<SimulatedWorker> workers, String key,
+                        InMemoryLedger ledger) {
         this.gateway = gateway;
         this.admin = admin;
+        this.metrics = metrics;
         this.workers = workers;
         this.key = key;
         this.ledger = ledger;
+    }
+
+    /** The Prometheus registry and the JVM binder that must be closed with it. */
+    private record Metrics(PrometheusMeterRegistry registry, JvmGcMetrics gc) implements AutoCloseable {
+
+        /** A Prometheus registry with the JVM basics and the client connections' allocator bound: cheap gauges. */
+        static Metrics start() {
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            new JvmMemoryMetrics().bindTo(registry);
+            new JvmThreadMetrics().bindTo(registry);
+            new ClassLoaderMetrics().bindTo(registry);
+            new ProcessorMetrics().bindTo(registry);
+            new UptimeMetrics().bindTo(registry);
+            new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+            JvmGcMetrics gc = new JvmGcMetrics();
+            gc.bindTo(registry);
+            return new Metrics(registry, gc);
+        }
+
+        @Override
+        public void close() {
+            gc.close();
+            registry.close();
+        }
     }
 
     /**
@@ -67,8 +106,10 @@ final class DemoGateway implements AutoCloseable {
         PriceBook prices = PriceBook.defaults();
         List<String> models = ModelCatalog.defaults().models().stream().map(ModelInfo::id).toList();
         List<SimulatedWorker> workers = new ArrayList<>();
+        Metrics metrics = Metrics.start();
         try {
             Bastion.Builder builder = Bastion.builder().host(host).port(port).keyStore(keys)
+                    .meterRegistry(metrics.registry())
                     .rateLimiter(new InMemoryRateLimiter())
                     .ledger(ledger)
                     .tiers(tiers)
@@ -86,14 +127,15 @@ final class DemoGateway implements AutoCloseable {
             backend.registerAccount(DEMO_ACCOUNT, DEMO_TIER);
             Bastion gateway = builder.build().start();
             try {
-                AdminServer admin = AdminServer.start(adminHost, adminPort, adminToken, backend);
-                return new DemoGateway(gateway, admin, workers, key, ledger);
+                AdminServer admin = AdminServer.start(adminHost, adminPort, adminToken, backend, metrics.registry()::scrape);
+                return new DemoGateway(gateway, admin, metrics, workers, key, ledger);
             } catch (RuntimeException e) {
                 gateway.close();
                 throw e;
             }
         } catch (RuntimeException e) {
             workers.forEach(SimulatedWorker::close);
+            metrics.close();
             throw e;
         }
     }
@@ -123,5 +165,6 @@ final class DemoGateway implements AutoCloseable {
         admin.close();
         gateway.close();
         workers.forEach(SimulatedWorker::close);
+        metrics.close();
     }
 }

@@ -100,6 +100,25 @@ class DemoGatewayTest {
     }
 
     @Test
+    void theAdminListenerServesPrometheusMetricsWithoutTheToken() throws Exception {
+        post("/chat/completions", "{\"model\": \"gpt-oss-120b\", \"messages\": "
+                + "[{\"role\": \"user\", \"content\": \"Count from 1 to 5.\"}], \"stream\": true}");
+        HttpResponse<String> metrics = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + demo.admin().port()
+                + "/metrics")).GET());
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.headers().firstValue("content-type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+        String text = metrics.body();
+        assertThat(text).containsPattern("(?m)^bastion_requests_total\\{endpoint=\"chat\\.completions\",model=\"gpt-oss-120b\","
+                + "status=\"200\"} [1-9]");
+        assertThat(text).contains("# TYPE bastion_ttft_seconds histogram",
+                "bastion_ttft_seconds_bucket{endpoint=\"chat.completions\",model=\"gpt-oss-120b\",le=\"+Inf\"}",
+                "bastion_tokens_per_second_bucket{", "bastion_overhead_seconds_bucket{",
+                "bastion_worker_in_flight{model=\"gpt-oss-120b\",worker=\"" + demo.workers().get(0).baseUrl() + "\"} 0",
+                "bastion_worker_ttft_per_token_seconds{", "bastion_worker_itl_seconds{", "bastion_worker_circuit{",
+                "bastion_worker_ejections_total{", "jvm_memory_used_bytes{", "netty_allocator_memory_used{");
+    }
+
+    @Test
     void demoRejectsAKeyWithoutThePrefix() {
         int exit = new CommandLine(new BastionMain()).execute("demo", "--port", "0", "--demo-key", "sk-not-ours");
         assertThat(exit).isEqualTo(2);

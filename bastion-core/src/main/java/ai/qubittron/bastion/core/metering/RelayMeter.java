@@ -84,9 +84,19 @@ public final class RelayMeter {
         return outputTokens != ResponseInspector.UNKNOWN ? outputTokens : tokenEvents;
     }
 
+    /** Whether an upstream event that carried output was recorded ({@link #tokenEvent}). */
+    public boolean sawToken() {
+        return tokenEvents > 0;
+    }
+
+    /** Nanoseconds from the whole request to the first token (0 when none was seen). */
+    public long ttftNanos() {
+        return firstTokenNanos == 0 ? 0 : Math.max(0, firstTokenNanos - startNanos);
+    }
+
     /** Seconds from the whole request to the first token (0 when none was seen). */
     public double ttftSeconds() {
-        return firstTokenNanos == 0 ? 0 : seconds(firstTokenNanos - startNanos);
+        return ttftNanos() / 1e9;
     }
 
     /** Seconds from the whole request to the end of the response (or to now if not ended). */
@@ -118,6 +128,4 @@ public final class RelayMeter {
     private static double seconds(long nanos) {
         return Math.max(0, nanos) / 1e9;
     }
-
-
 }

@@ -40,7 +40,8 @@ import java.util.function.LongSupplier;
  * pick to claim it (a CAS) becomes the single probe and the worker is HALF_OPEN. The probe's first token
  * or success closes the circuit and resets the backoff; its failure reopens it with the next backoff; a
  * probe released without outcome leaves it OPEN and immediately eligible for a new probe. Outcomes of
- * leases picked before the circuit opened only move the failure count.
+ * leases picked before the circuit opened only move the failure count. {@link #ejections()} counts the
+ * CLOSED → OPEN transitions; a failed probe that reopens the circuit continues the same ejection.
  *
  * <p><b>Saturation.</b> A worker with {@code maxInFlightPerWorker} leases (default 512), or flagged
  * {@linkplain #overloaded(boolean) overloaded} by a load filter, takes no pick; {@link #saturated()} says so.
@@ -69,6 +70,8 @@ public final class WorkerState {
 
     private final AtomicInteger circuit = new AtomicInteger(CLOSED);
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    /** CLOSED → OPEN transitions; written only by the CAS winner of such a transition, so rare. */
+    private final AtomicLong ejections = new AtomicLong();
     private volatile long openUntilNanos;
     private volatile int backoffLevel;
 
@@ -127,6 +130,14 @@ public final class WorkerState {
             default:
                 return CircuitState.CLOSED;
         }
+    }
+
+    /**
+     * How many times the circuit went from CLOSED to OPEN, i.e. how often the worker was taken out after
+     * consecutive failures. A failed probe that reopens the circuit is not a new ejection.
+     */
+    public long ejections() {
+        return ejections.get();
     }
 
     /** True once drained or removed: the worker takes no new pick. */
@@ -261,6 +272,7 @@ public final class WorkerState {
             openUntilNanos = now + config.backoffNanos(0);
             if (circuit.compareAndSet(CLOSED, OPEN)) {
                 backoffLevel = 0;
+                ejections.incrementAndGet();
             }
         }
     }

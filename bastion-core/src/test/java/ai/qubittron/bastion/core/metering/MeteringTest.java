@@ -62,7 +62,11 @@ class MeteringTest {
     @Test
     void xMetricsAreComputedFromTheClock() {
         RelayMeter meter = new RelayMeter(1_000_000_000L);
+        meter.firstByte(1_300_000_000L);
+        assertThat(meter.sawToken()).isFalse();
         meter.tokenEvent(1_380_000_000L);
+        assertThat(meter.sawToken()).isTrue();
+        assertThat(meter.ttftNanos()).isEqualTo(380_000_000L);
         for (int i = 0; i < 9; i++) {
             meter.tokenEvent(1_400_000_000L + i);
         }

@@ -142,6 +142,59 @@ class CircuitTest {
     }
 
     @Test
+    void ejectionsCountEachOpeningNotEachFailedProbe() {
+        assertThat(worker.ejections()).isZero();
+        fail(2);
+        assertThat(worker.ejections()).isZero();
+        fail(1);
+        assertThat(worker.ejections()).isEqualTo(1);
+
+        // failed probes keep the worker out: the same ejection
+        for (int i = 0; i < 3; i++) {
+            clock.advance(Duration.ofSeconds(30));
+            scheduler.pick("m", 1).failed();
+        }
+        assertThat(worker.circuitState()).isEqualTo(CircuitState.OPEN);
+        assertThat(worker.ejections()).isEqualTo(1);
+
+        // back in, then out again: a second ejection
+        clock.advance(Duration.ofSeconds(30));
+        scheduler.pick("m", 1).succeeded(clock.getAsLong());
+        assertThat(worker.circuitState()).isEqualTo(CircuitState.CLOSED);
+        fail(3);
+        assertThat(worker.ejections()).isEqualTo(2);
+    }
+
+    @Test
+    void concurrentFailuresCountOneEjection() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Lease> leases = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                leases.add(scheduler.pick("m", 1));
+            }
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> futures = new ArrayList<>();
+            for (Lease lease : leases) {
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    lease.failed();
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : futures) {
+                f.get(10, TimeUnit.SECONDS);
+            }
+            assertThat(worker.circuitState()).isEqualTo(CircuitState.OPEN);
+            assertThat(worker.ejections()).isEqualTo(1);
+            assertIdle();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void pickReturnsNullWhenEveryWorkerIsOpen() {
         WorkerState second = scheduler.addWorker("m", "w2", null);
         for (int i = 0; i < 3; i++) {

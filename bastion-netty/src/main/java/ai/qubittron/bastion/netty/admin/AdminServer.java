@@ -12,7 +12,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -63,6 +65,11 @@ import java.util.logging.Logger;
  * </pre>
  * An account is {@code {"id","tier","balance_micros","reserved_micros","spent_micros"}}.
  *
+ * <p>With a {@link MetricsExposition}, {@code GET /metrics} serves it (Prometheus text) <b>without</b> the
+ * admin token: a scraper should not need a credential that can create keys and move credit, and the
+ * metrics hold no secret (they do name the models and the workers' addresses). The listener binds to
+ * loopback by default; bind it elsewhere only behind a network that is trusted to read the metrics.
+ *
  * <p>Runs on one thread of its own, so a backend that blocks never stalls the gateway's event loops.
  */
 public final class AdminServer implements AutoCloseable {
@@ -70,35 +77,50 @@ public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AdminServer.class.getName());
     private static final JsonFactory JSON = JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final String PREFIX = "/admin/v1/";
+    /** The path of the metrics exposition, as Prometheus scrapes it by default. */
+    public static final String METRICS_PATH = "/metrics";
     private static final int MAX_BODY_BYTES = 64 * 1024;
     /** What account ids and tier names may be made of. */
     private static final String NAME = "[A-Za-z0-9._:@-]{1,128}";
 
     private final AdminBackend backend;
     private final byte[] token;
+    private final MetricsExposition metrics;
     private final EventLoopGroup group;
     private Channel server;
 
-    private AdminServer(AdminBackend backend, String token, EventLoopGroup group) {
+    private AdminServer(AdminBackend backend, String token, MetricsExposition metrics, EventLoopGroup group) {
         this.backend = backend;
         this.token = token.getBytes(StandardCharsets.UTF_8);
+        this.metrics = metrics;
         this.group = group;
     }
 
     /**
-     * Starts the admin API.
+     * Starts the admin API, without {@code /metrics}.
      *
      * @param token the admin token clients must send as {@code Authorization: Bearer <token>}; at least 16
      *              characters
      */
     public static AdminServer start(String host, int port, String token, AdminBackend backend) {
+        return start(host, port, token, backend, null);
+    }
+
+    /**
+     * Starts the admin API, and {@code GET /metrics} (not guarded by the token, see the class comment).
+     *
+     * @param token   the admin token clients must send as {@code Authorization: Bearer <token>}; at least 16
+     *                characters
+     * @param metrics what {@code GET /metrics} serves, or {@code null} for no such path
+     */
+    public static AdminServer start(String host, int port, String token, AdminBackend backend, MetricsExposition metrics) {
         Objects.requireNonNull(backend, "backend");
         if (token == null || token.length() < 16) {
             throw new IllegalArgumentException("token: the admin token must have at least 16 characters");
         }
         Transport transport = Transport.best();
         EventLoopGroup group = transport.newGroup(1, "bastion-admin");
-        AdminServer admin = new AdminServer(backend, token, group);
+        AdminServer admin = new AdminServer(backend, token, metrics, group);
         try {
             admin.server = new ServerBootstrap()
                     .group(group)
@@ -170,12 +192,15 @@ public final class AdminServer implements AutoCloseable {
         if (request.decoderResult().isFailure()) {
             throw new IllegalArgumentException("The HTTP request is malformed.");
         }
-        if (!authorized(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
-            throw new AdminError(HttpResponseStatus.UNAUTHORIZED, ErrorKind.INVALID_API_KEY, "Invalid admin token");
-        }
         String uri = request.uri();
         int query = uri.indexOf('?');
         String path = query < 0 ? uri : uri.substring(0, query);
+        if (metrics != null && path.equals(METRICS_PATH)) {
+            return metrics(request.method());
+        }
+        if (!authorized(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+            throw new AdminError(HttpResponseStatus.UNAUTHORIZED, ErrorKind.INVALID_API_KEY, "Invalid admin token");
+        }
         if (!path.startsWith(PREFIX)) {
             throw notFound(request.method(), path);
         }
@@ -256,6 +281,32 @@ public final class AdminServer implements AutoCloseable {
             }
         }
         throw notFound(method, path);
+    }
+
+    /** The metrics exposition; unauthenticated (see the class comment). */
+    private FullHttpResponse metrics(HttpMethod method) {
+        if (!method.equals(HttpMethod.GET)) {
+            FullHttpResponse response = error(HttpResponseStatus.METHOD_NOT_ALLOWED, ErrorKind.METHOD_NOT_ALLOWED,
+                    "Method " + method + " is not allowed on " + METRICS_PATH + ".");
+            response.headers().set(HttpHeaderNames.ALLOW, HttpMethod.GET.name());
+            return response;
+        }
+        ByteBuf body = Unpooled.buffer(16 * 1024);
+        try (ByteBufOutputStream out = new ByteBufOutputStream(body)) {
+            metrics.writeTo(out);
+        } catch (IOException e) {
+            body.release();
+            throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            body.release();
+            throw e;
+        }
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, metrics.contentType())
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        return response;
     }
 
     private boolean authorized(String header) {

@@ -62,6 +62,13 @@ import java.util.concurrent.TimeUnit;
  * upstream connection. Ownership: the exchange owns {@code request} from construction and releases it
  * exactly once, in {@link #complete()} or {@link #clientClosed()}; every upstream message handed to it
  * is released here.
+ *
+ * <p>Meters ({@link GatewayMeters}): the request is counted once, when it ends, with the status the client
+ * was answered; streams record TTFT and tokens per second; and the gateway's own time is summed in
+ * segments: it runs from the whole request received, pauses while the request waits for a saturated
+ * model's worker, while a new upstream connection is being established and after the request is written
+ * upstream (the worker's time), and resumes when the connection is there or the request moves to another
+ * worker or connection.
  */
 final class Exchange implements UpstreamListener, SseFramer.Listener {
 
@@ -94,6 +101,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private final Billing billing;
     private final long imposedOutputLimit;
     private final ByteBufAllocator alloc;
+    private final GatewayMeters.RequestMeters meters;
 
     private State state = State.CONNECTING;
     /** This request's claim on a worker, filled again by each pick (failover re-picks once it is released). */
@@ -115,6 +123,15 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private long waitStepNanos;
     /** The pending re-pick while WAITING, or the response-head deadline while AWAITING_HEAD a stream. */
     private ScheduledFuture<?> timer;
+    /** The status the client was answered (0: none yet). */
+    private int answeredStatus;
+    private boolean streamed;
+    private boolean streamEnded;
+    /** The gateway's own time so far, and when the running segment of it began (see the class comment). */
+    private long ownNanos;
+    private long ownSince;
+    private boolean written;
+    private boolean metered;
 
     Exchange(GatewayHandler owner, ChannelHandlerContext ctx, GatewayContext gateway, FullHttpRequest request,
              InspectedRequest inspected, ModelInfo model, String requestId, long startNanos,
@@ -132,6 +149,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         this.billing = billing;
         this.imposedOutputLimit = imposedOutputLimit;
         this.alloc = ctx.alloc();
+        this.meters = gateway.meters().requests(model.id(), GatewayMeters.EndpointTag.of(inspected.endpoint()));
+        this.ownSince = startNanos;
     }
 
     /**
@@ -150,6 +169,9 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             return;
         }
         waitingSinceNanos = 0;
+        if (tried != null) {
+            gateway.meters().retried(model.id(), true);
+        }
         worker = (UpstreamWorker) lease.endpoint();
         attempts = 0;
         connect(false);
@@ -168,6 +190,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             return;
         }
         state = State.WAITING;
+        ownNanos += now - ownSince; // queueing for a worker is not the gateway's own time
         long pause = Math.min(waitStepNanos, left);
         waitStepNanos = Math.min(waitStepNanos * 2, MAX_WAIT_STEP_NANOS);
         timer = ctx.channel().eventLoop().schedule(this::retryPick, pause, TimeUnit.NANOSECONDS);
@@ -176,6 +199,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private void retryPick() {
         timer = null;
         if (state == State.WAITING) {
+            ownSince = System.nanoTime();
             start();
         }
     }
@@ -196,6 +220,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             fail(ErrorKind.UPSTREAM_ERROR, failure);
             return;
         }
+        ownSince = System.nanoTime();
         start();
     }
 
@@ -207,7 +232,12 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         if (acquired.isDone()) {
             connected(acquired);
         } else {
-            acquired.addListener(f -> connected(acquired));
+            // a new connection: the time it takes to be established is the network's, not the gateway's
+            ownNanos += System.nanoTime() - ownSince;
+            acquired.addListener(f -> {
+                ownSince = System.nanoTime();
+                connected(acquired);
+            });
         }
     }
 
@@ -237,6 +267,9 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
                 .set(HttpResponses.X_REQUEST_ID, requestId);
         ch.write(head, ch.voidPromise());
         ch.writeAndFlush(new DefaultLastHttpContent(body)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        // the connection is on this event loop: the request has been encoded and handed to the socket
+        ownNanos += System.nanoTime() - ownSince;
+        written = true;
         cancelTimer();
         if (inspected.stream()) {
             // a streaming server answers its head before the first token; a silent one is stuck or overloaded
@@ -311,6 +344,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             state = State.DRAINING;
         } else if (upstreamStatus.codeClass() == HttpStatusClass.SUCCESS && contentType.startsWith("text/event-stream")) {
             state = State.STREAMING;
+            streamed = true;
+            answeredStatus = HttpResponseStatus.OK.code();
             framer = new SseFramer(alloc, this);
             DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
             head.headers()
@@ -364,12 +399,14 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         releaseUpstream();
         switch (ended) {
             case STREAMING -> {
+                streamEnded = true;
                 framer.finish();
                 if (held != null) {
                     writeHeld(!metricsSent);
                 }
                 bill(true);
                 lease.succeeded(System.nanoTime());
+                recordMeters();
                 owner.writeLast(LastHttpContent.EMPTY_LAST_CONTENT);
                 complete();
             }
@@ -404,6 +441,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         }
         bill(success);
         lease.succeeded(System.nanoTime());
+        answeredStatus = upstreamStatus.code();
+        recordMeters();
         owner.respond(response);
         complete();
     }
@@ -571,6 +610,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         if (state == State.AWAITING_HEAD && closed != null && UpstreamPool.isReused(closed) && attempts < MAX_ATTEMPTS
                 && (cause == null || cause instanceof IOException)) {
             // a kept-alive connection the worker had closed meanwhile: nothing was processed, send again
+            gateway.meters().retried(model.id(), false);
+            ownSince = System.nanoTime();
             connect(true);
             return;
         }
@@ -611,6 +652,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         abortUpstream();
         state = State.DONE;
         releaseBuffers();
+        recordMeters();
     }
 
     /**
@@ -632,8 +674,11 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             event.writeBytes(ErrorBodies.json(kind, message));
             event.writeCharSequence("\n\n", StandardCharsets.US_ASCII);
             ctx.write(new DefaultHttpContent(event), ctx.voidPromise());
+            recordMeters();
             owner.writeLast(LastHttpContent.EMPTY_LAST_CONTENT);
         } else {
+            answeredStatus = kind.status();
+            recordMeters();
             FullHttpResponse response = HttpResponses.error(kind, message, requestId);
             if (kind == ErrorKind.SERVICE_UNAVAILABLE) {
                 response.headers().set(HttpHeaderNames.RETRY_AFTER, SATURATED_RETRY_AFTER_SECONDS);
@@ -683,7 +728,30 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         bill(false);
         lease.close();
         releaseBuffers();
+        recordMeters();
         owner.exchangeDone(this);
+    }
+
+    /**
+     * Records the request's meters, once, as it ends: before the end of its response is written, so that a
+     * client that has its answer finds it counted.
+     */
+    private void recordMeters() {
+        if (metered) {
+            return;
+        }
+        metered = true;
+        meters.answered(answeredStatus != 0 ? answeredStatus : GatewayMeters.CLIENT_CLOSED);
+        if (written) {
+            meters.overhead(ownNanos);
+        }
+        if (streamed && meter.sawToken()) {
+            meters.ttft(meter.ttftNanos());
+            double tps = meter.tokensPerSecond(true);
+            if (streamEnded && tps > 0) {
+                meters.tokensPerSecond(tps);
+            }
+        }
     }
 
     private void releaseBuffers() {

@@ -16,7 +16,7 @@ import java.util.List;
 
 /**
  * Everything the connections of one gateway share: configuration, the catalog and the scheduler, the key
- * store, and the upstream pools, one per event loop. Immutable but for the pools, which are each
+ * store, the meters, and the upstream pools, one per event loop. Immutable but for the pools, which are each
  * confined to their loop.
  */
 public final class GatewayContext {
@@ -35,11 +35,14 @@ public final class GatewayContext {
     private final long saturationWaitNanos;
     private final FastThreadLocal<UpstreamPool> pools = new FastThreadLocal<>();
     private final Admission admission;
+    private final GatewayMeters meters;
 
     public GatewayContext(ModelCatalog catalog, Scheduler scheduler, ApiKeyStore keyStore, Admission admission,
-                          Transport transport, int maxRequestBytes, int connectTimeoutMillis, int maxIdlePerWorker,
-                          long upstreamIdleTimeoutMillis, long responseHeadTimeoutNanos, long saturationWaitNanos) {
+                          GatewayMeters meters, Transport transport, int maxRequestBytes, int connectTimeoutMillis,
+                          int maxIdlePerWorker, long upstreamIdleTimeoutMillis, long responseHeadTimeoutNanos,
+                          long saturationWaitNanos) {
         this.catalog = catalog;
+        this.meters = meters;
         this.scheduler = scheduler;
         this.keyStore = keyStore;
         this.admission = admission;
@@ -58,6 +61,10 @@ public final class GatewayContext {
 
     public Scheduler scheduler() {
         return scheduler;
+    }
+
+    public GatewayMeters meters() {
+        return meters;
     }
 
     /** Whether some worker serves the model (canonical id). */

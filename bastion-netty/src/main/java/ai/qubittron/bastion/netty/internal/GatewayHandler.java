@@ -49,6 +49,10 @@ import java.util.logging.Logger;
  * <p>Requests on one connection are answered in order: while one is in flight, a pipelined next one
  * waits and reading pauses. Thread role: the connection's event loop only. Ownership: each
  * {@link FullHttpRequest} read is owned here until it is released or handed to an {@link Exchange}.
+ *
+ * <p>Meters: a request answered here is counted in {@link #respond}, one whose client left during
+ * admission in {@link #abandoned()}, and a relayed one by its {@link Exchange}; so each request that was
+ * begun is counted once.
  */
 final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
@@ -62,8 +66,9 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
      * @param keepAlive whether the connection can go on after the 413: the client's body is discarded
      *                  as it arrives, unless the client waits for {@code 100 Continue} and will never
      *                  send it, in which case the connection must close
+     * @param endpoint  the endpoint of the request's path, for the meters
      */
-    record Oversized(boolean keepAlive) {
+    record Oversized(boolean keepAlive, GatewayMeters.EndpointTag endpoint) {
     }
 
     private final GatewayContext gateway;
@@ -77,6 +82,9 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     private boolean keepAlive;
     private String requestId;
     private Exchange exchange;
+    /** The current request's meter tags: a catalog id or a bounded placeholder, and its endpoint. */
+    private String meterModel = GatewayMeters.NO_MODEL;
+    private GatewayMeters.EndpointTag meterEndpoint = GatewayMeters.EndpointTag.OTHER;
 
     GatewayHandler(GatewayContext gateway) {
         this.gateway = gateway;
@@ -108,7 +116,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     private void handle(Object msg) {
         busy = true;
+        meterModel = GatewayMeters.NO_MODEL;
+        meterEndpoint = GatewayMeters.EndpointTag.OTHER;
         if (msg instanceof Oversized oversized) {
+            meterEndpoint = oversized.endpoint();
             requestId = HttpResponses.newRequestId();
             keepAlive = oversized.keepAlive();
             respondError(ErrorKind.REQUEST_TOO_LARGE,
@@ -129,6 +140,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         int query = uri.indexOf('?');
         String path = query < 0 ? uri : uri.substring(0, query);
         Route route = Route.of(request.method(), path);
+        meterEndpoint = route.meterTag;
         if (route.error != null) {
             request.release();
             respondError(route.error, route.error == ErrorKind.NOT_FOUND
@@ -150,6 +162,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
                                Optional<ApiPrincipal> principal, Throwable error) {
         if (!ctx.channel().isActive()) {
             request.release();
+            abandoned();
             return;
         }
         if (error != null) {
@@ -191,6 +204,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         try {
             inspected = requestInspector.inspect(endpoint, request.content());
             model = gateway.catalog().find(inspected.model());
+            // the catalog bounds the tag; what the client wrote does not
+            meterModel = model != null ? model.id() : GatewayMeters.UNKNOWN_MODEL;
             if (model == null || !model.supports(endpoint) || !principal.mayUse(model.id())) {
                 throw new GatewayException(ErrorKind.MODEL_NOT_FOUND, "The model '" + inspected.model()
                         + "' does not exist or does not support " + endpoint.path() + ".");
@@ -259,6 +274,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         onLoop(decided, (decision, error) -> {
             if (!ctx.channel().isActive()) {
                 a.request().release();
+                abandoned();
             } else if (error != null) {
                 a.request().release();
                 LOG.log(Level.WARNING, "the rate limiter failed", error);
@@ -305,6 +321,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
                 if (error != null && ctx.channel().isActive()) {
                     LOG.log(Level.WARNING, "the ledger failed", error);
                     respondUnavailable("The balance check is unavailable; retry the request.");
+                } else {
+                    abandoned();
                 }
             } else if (!reservation.granted()) {
                 a.request().release();
@@ -411,10 +429,19 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         if (!keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
+        if (exchange == null) {
+            // the gateway's own answer (an exchange counts its requests itself)
+            gateway.meters().requests(meterModel, meterEndpoint).answered(response.status().code());
+        }
         writeLast(response);
         if (exchange == null) {
             requestDone();
         }
+    }
+
+    /** The client left while its request was in admission: counted as {@link GatewayMeters#CLIENT_CLOSED}. */
+    private void abandoned() {
+        gateway.meters().requests(meterModel, meterEndpoint).answered(GatewayMeters.CLIENT_CLOSED);
     }
 
     /** Writes and flushes the last message of the current response, closing the connection after it if needed. */
@@ -490,20 +517,38 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         return token.isEmpty() ? null : token;
     }
 
-    /** Where a method and path lead: a model endpoint, the models listing, or an error. */
-    private record Route(Endpoint endpoint, ErrorKind error) {
-        private static final Route MODELS = new Route(null, null);
-        private static final Route NOT_FOUND = new Route(null, ErrorKind.NOT_FOUND);
-        private static final Route WRONG_METHOD = new Route(null, ErrorKind.METHOD_NOT_ALLOWED);
+    /** The endpoint a request URI is counted under (for a request answered before it is routed). */
+    static GatewayMeters.EndpointTag meterTag(String uri) {
+        int query = uri.indexOf('?');
+        return Route.of(HttpMethod.POST, query < 0 ? uri : uri.substring(0, query)).meterTag;
+    }
+
+    /** Where a method and path lead: a model endpoint, the models listing, or an error; and the meters' endpoint. */
+    private record Route(Endpoint endpoint, ErrorKind error, GatewayMeters.EndpointTag meterTag) {
+        private static final Endpoint[] ENDPOINTS = Endpoint.values();
+        private static final Route[] BY_ENDPOINT = new Route[ENDPOINTS.length];
+        private static final Route[] WRONG_METHOD_BY_ENDPOINT = new Route[ENDPOINTS.length];
+        private static final Route MODELS = new Route(null, null, GatewayMeters.EndpointTag.MODELS);
+        private static final Route MODELS_WRONG_METHOD =
+                new Route(null, ErrorKind.METHOD_NOT_ALLOWED, GatewayMeters.EndpointTag.MODELS);
+        private static final Route NOT_FOUND = new Route(null, ErrorKind.NOT_FOUND, GatewayMeters.EndpointTag.OTHER);
+
+        static {
+            for (Endpoint endpoint : ENDPOINTS) {
+                GatewayMeters.EndpointTag tag = GatewayMeters.EndpointTag.of(endpoint);
+                BY_ENDPOINT[endpoint.ordinal()] = new Route(endpoint, null, tag);
+                WRONG_METHOD_BY_ENDPOINT[endpoint.ordinal()] = new Route(null, ErrorKind.METHOD_NOT_ALLOWED, tag);
+            }
+        }
 
         static Route of(HttpMethod method, String path) {
-            for (Endpoint endpoint : Endpoint.values()) {
+            for (Endpoint endpoint : ENDPOINTS) {
                 if (endpoint.path().equals(path)) {
-                    return method.equals(HttpMethod.POST) ? new Route(endpoint, null) : WRONG_METHOD;
+                    return (method.equals(HttpMethod.POST) ? BY_ENDPOINT : WRONG_METHOD_BY_ENDPOINT)[endpoint.ordinal()];
                 }
             }
             if (path.equals("/v1/models") || (path.startsWith("/v1/models/") && path.length() > "/v1/models/".length())) {
-                return method.equals(HttpMethod.GET) ? MODELS : WRONG_METHOD;
+                return method.equals(HttpMethod.GET) ? MODELS : MODELS_WRONG_METHOD;
             }
             return NOT_FOUND;
         }

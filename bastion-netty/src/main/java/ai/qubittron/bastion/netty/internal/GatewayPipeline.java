@@ -6,6 +6,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 
@@ -76,7 +77,9 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
             ctx.fireChannelRead(new GatewayHandler.Oversized(
-                    HttpUtil.isKeepAlive(oversized) && !HttpUtil.is100ContinueExpected(oversized)));
+                    HttpUtil.isKeepAlive(oversized) && !HttpUtil.is100ContinueExpected(oversized),
+                    oversized instanceof HttpRequest request ? GatewayHandler.meterTag(request.uri())
+                            : GatewayMeters.EndpointTag.OTHER));
         }
     }
 }

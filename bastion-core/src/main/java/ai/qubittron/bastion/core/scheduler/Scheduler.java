@@ -59,7 +59,7 @@ public final class Scheduler {
 
     /**
      * Adds a worker to {@code model} starting from its peers' median estimates (the config defaults when
-     * it has none), with the ramp-up described in {@link WorkerState}.
+     * it has none), with the ramp-up described in {@link WorkerState} when a peer has already served.
      *
      * @throws IllegalArgumentException if the model already has a worker of that name
      */
@@ -81,7 +81,8 @@ public final class Scheduler {
     }
 
     /**
-     * Adds a worker to {@code model} with explicit initial estimates.
+     * Adds a worker to {@code model} with explicit initial estimates (ramping up as in
+     * {@link #addWorker(String, String, Object)}).
      *
      * @throws IllegalArgumentException if the model already has a worker of that name, or an estimate is
      *     negative or not finite
@@ -92,9 +93,13 @@ public final class Scheduler {
         Objects.requireNonNull(name, "name");
         checkEstimate("initialTtftPerTokenSeconds", initialTtftPerTokenSeconds);
         checkEstimate("initialItlSeconds", initialItlSeconds);
-        WorkerState worker = new WorkerState(name, endpoint, config, nanoClock,
-                initialTtftPerTokenSeconds, initialItlSeconds);
         AtomicReference<WorkerState[]> ref = table(model);
+        boolean warmPeer = false;
+        for (WorkerState peer : ref.get()) {
+            warmPeer |= peer.served();
+        }
+        WorkerState worker = new WorkerState(name, endpoint, config, nanoClock,
+                initialTtftPerTokenSeconds, initialItlSeconds, warmPeer);
         for (;;) {
             WorkerState[] cur = ref.get();
             for (WorkerState w : cur) {

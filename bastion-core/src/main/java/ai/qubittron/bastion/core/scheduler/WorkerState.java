@@ -34,6 +34,8 @@ import java.util.function.LongSupplier;
  * linearly to 1 over its first {@code rampUpSamples} first-token samples (default 8); a request that
  * succeeds without one (not streamed) counts as a sample too. Counting samples rather than seconds ties
  * the ramp to evidence: an idle new worker stays conservative until it has actually served requests.
+ * A worker added while no peer of its model has served a request yet (a gateway's initial workers) has
+ * no ramp: they are all equally cold, and a ramp would only lock traffic onto whichever served first.
  *
  * <p><b>Circuit.</b> CLOSED → OPEN after {@code failureThreshold} consecutive failures (default 3); OPEN
  * takes no pick until its backoff (1 s, doubling per failed probe up to 30 s) has elapsed; then the first
@@ -79,8 +81,11 @@ public final class WorkerState {
     private volatile boolean overloaded;
 
     WorkerState(String name, Object endpoint, SchedulerConfig config, LongSupplier nanoClock,
-                double initialTtftPerTokenSeconds, double initialItlSeconds) {
+                double initialTtftPerTokenSeconds, double initialItlSeconds, boolean rampUp) {
         this.name = Objects.requireNonNull(name, "name");
+        if (!rampUp) {
+            rampSamples.set(config.rampUpSamples());
+        }
         this.endpoint = endpoint;
         this.config = config;
         this.nanoClock = nanoClock;
@@ -238,6 +243,11 @@ public final class WorkerState {
         double seconds = Math.max(0L, ttftNanos) / 1e9;
         ttftPerToken.update(seconds / Math.max(1L, tokensAhead + config.overheadTokens()), now);
         countRampSample();
+    }
+
+    /** Whether this worker has served at least one request (a ramp-up sample). */
+    boolean served() {
+        return rampSamples.get() > 0;
     }
 
     void countRampSample() {

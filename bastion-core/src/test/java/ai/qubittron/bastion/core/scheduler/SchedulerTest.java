@@ -87,9 +87,12 @@ class SchedulerTest {
     void newWorkerStartsFromPeersMedianAndRampsUp() {
         SchedulerConfig config = SchedulerConfig.builder().rampUpSamples(4).rampUpFactor(2.0).build();
         Scheduler s = new Scheduler(config, clock);
-        s.addWorker("m", "a", null, 0.001, 0.01);
+        WorkerState a = s.addWorker("m", "a", null, 0.001, 0.01);
         s.addWorker("m", "b", null, 0.002, 0.03);
         s.addWorker("m", "c", null, 0.009, 0.05);
+        assertThat(a.rampMultiplier()).isEqualTo(1.0); // the initial workers are equally cold: no ramp
+        Lease served = s.pick("m", 10, Set.of(s.workers("m").get(1), s.workers("m").get(2)));
+        served.succeeded(clock.getAsLong());
         WorkerState fresh = s.addWorker("m", "fresh", null);
         assertThat(fresh.ttftPerTokenSeconds()).isEqualTo(0.002);
         assertThat(fresh.itlSeconds()).isEqualTo(0.03);
@@ -221,7 +224,10 @@ class SchedulerTest {
     @Test
     void aNonStreamedSuccessCountsAsARampSample() {
         Scheduler ramped = new Scheduler(SchedulerConfig.builder().rampUpSamples(2).rampUpFactor(3).build(), clock);
+        WorkerState warm = ramped.addWorker("m", "warm", null, 0.001, 0.02);
+        ramped.pick("m", 10).succeeded(clock.getAsLong());
         WorkerState a = ramped.addWorker("m", "a", null, 0.001, 0.02);
+        ramped.drain("m", warm);
         assertThat(a.rampMultiplier()).isEqualTo(3.0);
         ramped.pick("m", 10).succeeded(clock.getAsLong());
         assertThat(a.rampMultiplier()).isEqualTo(2.0);

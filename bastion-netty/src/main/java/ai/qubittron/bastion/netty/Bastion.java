@@ -63,6 +63,7 @@ public final class Bastion implements AutoCloseable {
     private final GatewayContext context;
     private EventLoopGroup group;
     private Channel server;
+    private EventLoopGroup probeGroup;
     private LoadProbe probe;
 
     private Bastion(Builder config, GatewayContext context) {
@@ -100,15 +101,18 @@ public final class Bastion implements AutoCloseable {
                     .bind(config.host, config.port)
                     .syncUninterruptibly()
                     .channel();
-            if (config.loadProbeInterval.toNanos() > 0) {
-                probe = new LoadProbe(group.next(), transport, context.scheduler(), config.loadProbeInterval.toNanos(),
-                        config.overloadWaitingRequests, config.overloadKvCacheUsage);
-                probe.start();
-            }
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             group = null;
+            server = null;
             throw new IllegalStateException("cannot listen on " + config.host + ":" + config.port + ": " + e.getMessage(), e);
+        }
+        if (config.loadProbeInterval.toNanos() > 0) {
+            // a thread of its own: reading workers' metrics must never delay a relay
+            probeGroup = transport.newGroup(1, "bastion-probe");
+            probe = new LoadProbe(probeGroup.next(), transport, context.scheduler(), config.loadProbeInterval.toNanos(),
+                    config.overloadWaitingRequests, config.overloadKvCacheUsage);
+            probe.start();
         }
         for (ModelInfo model : context.catalog().models()) {
             for (WorkerState worker : context.scheduler().workers(model.id())) {
@@ -147,9 +151,10 @@ public final class Bastion implements AutoCloseable {
     public void addWorker(String model, URI baseUri) {
         UpstreamWorker worker = UpstreamWorker.of(baseUri);
         String id = canonical(model);
-        WorkerState state = context.scheduler().addWorker(id, worker.uri().toString(), worker);
         synchronized (this) {
-            // ordered with start() and close(), which bind and unbind every worker
+            // one at a time, and ordered with start() and close(), which bind and unbind every worker:
+            // a worker removed and added again under the same name must end with its own gauges
+            WorkerState state = context.scheduler().addWorker(id, worker.uri().toString(), worker);
             if (group != null) {
                 context.meters().bindWorker(id, state);
             }
@@ -175,15 +180,14 @@ public final class Bastion implements AutoCloseable {
      */
     public boolean removeWorker(String model, URI baseUri) {
         String id = canonical(model);
-        WorkerState worker = find(id, baseUri);
-        if (worker == null || !context.scheduler().remove(id, worker)) {
-            return false;
-        }
         synchronized (this) {
-            // after start() may have bound it from an older snapshot of the table
+            WorkerState worker = find(id, baseUri);
+            if (worker == null || !context.scheduler().remove(id, worker)) {
+                return false;
+            }
             context.meters().unbindWorker(worker);
+            return true;
         }
-        return true;
     }
 
     /**
@@ -236,6 +240,8 @@ public final class Bastion implements AutoCloseable {
         if (probe != null) {
             probe.stop();
             probe = null;
+            probeGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            probeGroup = null;
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         group = null;
@@ -494,9 +500,10 @@ public final class Bastion implements AutoCloseable {
         }
 
         /**
-         * The most requests one worker may have in flight through this gateway (which also bounds the
-         * connections to it); default {@value SchedulerConfig#DEFAULT_MAX_IN_FLIGHT_PER_WORKER}. A worker at
-         * the cap gets no new request until one ends.
+         * The most requests one worker may have in flight through this gateway for one model (which also
+         * bounds the connections to it); default {@value SchedulerConfig#DEFAULT_MAX_IN_FLIGHT_PER_WORKER}. A
+         * worker at the cap gets no new request for that model until one ends. The count is kept per model:
+         * a server listed under several models can take the cap for each.
          */
         public Builder maxInFlightPerWorker(int max) {
             if (max < 1) {

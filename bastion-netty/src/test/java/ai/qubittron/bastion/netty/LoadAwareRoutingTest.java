@@ -6,14 +6,13 @@ import ai.qubittron.bastion.core.scheduler.WorkerState;
 import ai.qubittron.bastion.netty.testing.BastionExtension;
 import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
+import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -103,24 +102,30 @@ class LoadAwareRoutingTest {
         SimulatedWorker busy = gateway.worker(0);
         busy.reconfigure(FAST.toBuilder().maxRunning(1).build());
         WorkerState busyState = state("Qwen3-32B", busy);
-        // fill it from outside the gateway: one running, two waiting
-        HttpClient direct = HttpClient.newHttpClient();
-        List<CompletableFuture<HttpResponse<String>>> outside = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            outside.add(direct.sendAsync(HttpRequest.newBuilder(URI.create(busy.baseUrl() + "/v1/chat/completions"))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(stream("Qwen3-32B", 300))).build(),
-                    HttpResponse.BodyHandlers.ofString()));
-        }
-        SaturationTest.await(busyState::overloaded);
-        long busyBefore = busy.stats().requestsReceived();
-        for (int i = 0; i < 12; i++) {
-            HttpResponse<String> r = gateway.send(gateway.post("/v1/chat/completions", stream("Qwen3-32B", 3)).build());
-            assertThat(r.statusCode()).isEqualTo(200);
-        }
-        assertThat(busy.stats().requestsReceived()).isEqualTo(busyBefore);
-        for (CompletableFuture<HttpResponse<String>> f : outside) {
-            assertThat(f.get().statusCode()).isEqualTo(200);
+        // fill it from outside the gateway with long answers: one running, three waiting, until we hang up
+        List<Socket> outside = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                Socket socket = new Socket("127.0.0.1", busy.port());
+                byte[] body = stream("Qwen3-32B", 5000).getBytes(StandardCharsets.UTF_8);
+                socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: sim\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream().write(body);
+                socket.getOutputStream().flush();
+                outside.add(socket);
+            }
+            SaturationTest.await(busyState::overloaded);
+            long busyBefore = busy.stats().requestsReceived();
+            for (int i = 0; i < 12; i++) {
+                HttpResponse<String> r = gateway.send(gateway.post("/v1/chat/completions", stream("Qwen3-32B", 3)).build());
+                assertThat(r.statusCode()).isEqualTo(200);
+            }
+            assertThat(busy.stats().requestsReceived()).isEqualTo(busyBefore);
+        } finally {
+            for (Socket socket : outside) {
+                socket.close(); // the worker cancels the sequences: its queue drains
+            }
         }
         SaturationTest.await(() -> !busyState.overloaded());
     }

@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -60,14 +61,19 @@ class UpstreamTimeoutTest {
             assertThat(failed.body()).contains("did not answer within 300 ms");
             assertThat(silent.requests()).isEqualTo(1);
 
-            // with a healthy worker beside it, every stream is served, moved off the silent one if it got there
-            alone.addWorker("gpt-oss-120b", URI.create(healthy.baseUrl()));
-            for (int i = 0; i < 3; i++) {
-                HttpResponse<String> served = gateway.http().send(request, HttpResponse.BodyHandlers.ofString());
-                assertThat(served.statusCode()).isEqualTo(200);
-                assertThat(served.body()).endsWith("data: [DONE]\n\n");
+            // a healthy worker joins while the next stream waits on the silent one: at the head timeout the
+            // stream moves to it, and the client sees nothing of the first attempt
+            CompletableFuture<HttpResponse<String>> moved = gateway.http().sendAsync(request, HttpResponse.BodyHandlers.ofString());
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (silent.requests() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
             }
-            assertThat(healthy.stats().requestsCompleted()).isEqualTo(3);
+            assertThat(silent.requests()).isEqualTo(2);
+            alone.addWorker("gpt-oss-120b", URI.create(healthy.baseUrl()));
+            HttpResponse<String> served = moved.get();
+            assertThat(served.statusCode()).isEqualTo(200);
+            assertThat(served.body()).startsWith("data: {").endsWith("data: [DONE]\n\n").doesNotContain("error");
+            assertThat(healthy.stats().requestsCompleted()).isEqualTo(1);
             assertThat(alone.workers("gpt-oss-120b")).allSatisfy(w -> assertThat(w.inFlight()).isZero());
         }
     }

@@ -37,7 +37,12 @@ public class SchedulerBenchmark {
     public int workers;
 
     private Scheduler scheduler;
-    private final Lease lease = new Lease();
+
+    /** Each benchmark thread's own lease, as each request owns its own in the gateway. */
+    @State(Scope.Thread)
+    public static class OwnLease {
+        final Lease lease = new Lease();
+    }
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -49,9 +54,9 @@ public class SchedulerBenchmark {
 
     /** The gateway's way: one lease object per request, filled by the pick; allocates nothing. */
     @Benchmark
-    public boolean pickIntoAndRelease() {
-        boolean picked = scheduler.pick(MODEL, 512, null, lease);
-        lease.close();
+    public boolean pickIntoAndRelease(OwnLease own) {
+        boolean picked = scheduler.pick(MODEL, 512, null, own.lease);
+        own.lease.close();
         return picked;
     }
 

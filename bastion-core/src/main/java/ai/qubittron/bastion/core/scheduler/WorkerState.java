@@ -79,6 +79,7 @@ public final class WorkerState {
 
     private volatile boolean draining;
     private volatile boolean overloaded;
+    private volatile boolean served;
 
     WorkerState(String name, Object endpoint, SchedulerConfig config, LongSupplier nanoClock,
                 double initialTtftPerTokenSeconds, double initialItlSeconds, boolean rampUp) {
@@ -245,12 +246,15 @@ public final class WorkerState {
         countRampSample();
     }
 
-    /** Whether this worker has served at least one request (a ramp-up sample). */
+    /** Whether this worker has served at least one request (a first token or a success). */
     boolean served() {
-        return rampSamples.get() > 0;
+        return served;
     }
 
     void countRampSample() {
+        if (!served) {
+            served = true;
+        }
         if (rampSamples.get() < config.rampUpSamples()) {
             rampSamples.incrementAndGet();
         }

@@ -88,9 +88,10 @@ class SchedulerTest {
         SchedulerConfig config = SchedulerConfig.builder().rampUpSamples(4).rampUpFactor(2.0).build();
         Scheduler s = new Scheduler(config, clock);
         WorkerState a = s.addWorker("m", "a", null, 0.001, 0.01);
-        s.addWorker("m", "b", null, 0.002, 0.03);
-        s.addWorker("m", "c", null, 0.009, 0.05);
-        assertThat(a.rampMultiplier()).isEqualTo(1.0); // the initial workers are equally cold: no ramp
+        WorkerState b = s.addWorker("m", "b", null, 0.002, 0.03);
+        WorkerState c = s.addWorker("m", "c", null, 0.009, 0.05);
+        // the initial workers are equally cold: no ramp
+        assertThat(List.of(a, b, c)).allSatisfy(w -> assertThat(w.rampMultiplier()).isEqualTo(1.0));
         Lease served = s.pick("m", 10, Set.of(s.workers("m").get(1), s.workers("m").get(2)));
         served.succeeded(clock.getAsLong());
         WorkerState fresh = s.addWorker("m", "fresh", null);
@@ -225,7 +226,9 @@ class SchedulerTest {
     void aNonStreamedSuccessCountsAsARampSample() {
         Scheduler ramped = new Scheduler(SchedulerConfig.builder().rampUpSamples(2).rampUpFactor(3).build(), clock);
         WorkerState warm = ramped.addWorker("m", "warm", null, 0.001, 0.02);
-        ramped.pick("m", 10).succeeded(clock.getAsLong());
+        assertThat(ramped.addWorker("m", "cold", null, 0.001, 0.02).rampMultiplier()).isEqualTo(1.0);
+        ramped.remove("m", ramped.workers("m").get(1));
+        ramped.pick("m", 10).succeeded(clock.getAsLong()); // now a peer has served: newcomers ramp
         WorkerState a = ramped.addWorker("m", "a", null, 0.001, 0.02);
         ramped.drain("m", warm);
         assertThat(a.rampMultiplier()).isEqualTo(3.0);

@@ -118,7 +118,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private SseFramer framer;
     private ByteBuf held;
     private boolean metricsSent;
-    /** When the first pick found every worker saturated (0: not waiting), and the next pause. */
+    /** Whether the request is waiting for a saturated model's worker, since when, and the next pause. */
+    private boolean waiting;
     private long waitingSinceNanos;
     private long waitStepNanos;
     /** The pending re-pick while WAITING, or the response-head deadline while AWAITING_HEAD a stream. */
@@ -168,7 +169,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             }
             return;
         }
-        waitingSinceNanos = 0;
+        waiting = false;
         if (tried != null) {
             gateway.meters().retried(model.id(), true);
         }
@@ -179,7 +180,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     private void waitForCapacity() {
         long now = System.nanoTime();
-        if (waitingSinceNanos == 0) {
+        if (!waiting) {
+            waiting = true;
             waitingSinceNanos = now;
             waitStepNanos = FIRST_WAIT_NANOS;
         }

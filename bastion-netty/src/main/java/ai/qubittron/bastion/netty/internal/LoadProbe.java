@@ -5,6 +5,7 @@ import ai.qubittron.bastion.core.scheduler.VllmLoad;
 import ai.qubittron.bastion.core.scheduler.WorkerState;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -35,17 +36,21 @@ import java.util.concurrent.TimeUnit;
  * {@link VllmLoad} passes the thresholds. A filter only: the scheduler's own counters decide among the
  * workers that are not flagged, and a burst lands on local counts long before the next scrape.
  *
- * <p>Fails open: a worker whose metrics cannot be read (refused, timed out, not vLLM) is not flagged,
- * since its circuit breaker judges its health from real requests. A worker answering 404 (no metrics) is
- * asked again only after {@value #NO_METRICS_RETRY_SECONDS} s.
+ * <p>Fails open, but not at once: a worker whose metrics cannot be read (refused, timed out, 5xx) keeps
+ * its last reading for twice the scrape timeout (a worker too busy to answer is more likely overloaded
+ * than idle), then is not flagged, since its circuit breaker judges its health from real requests.
+ * Failed scrapes back off from one interval, doubling, to {@value #MAX_FAILURE_BACKOFF_SECONDS} s. A worker
+ * answering 404 (not vLLM-style) is asked again only after {@value #NO_METRICS_RETRY_SECONDS} s.
  *
- * <p>Thread role: everything runs on one event loop of the gateway's; one keep-alive connection per
- * worker, at most one scrape in flight on it; a scrape unanswered after the larger of 1 s and 10
- * intervals is abandoned (connection closed).
+ * <p>Thread role: everything runs on one event loop, a thread of its own (the gateway gives it one), so
+ * that reading metrics never delays a relay; one keep-alive connection per worker, at most one scrape in
+ * flight on it; a scrape unanswered after the larger of 1 s and 10 intervals is abandoned (connection
+ * closed).
  */
 public final class LoadProbe {
 
     static final int NO_METRICS_RETRY_SECONDS = 60;
+    static final int MAX_FAILURE_BACKOFF_SECONDS = 5;
     private static final int MAX_METRICS_BYTES = 8 * 1024 * 1024;
 
     private final EventLoop loop;
@@ -53,6 +58,7 @@ public final class LoadProbe {
     private final Bootstrap bootstrap;
     private final long intervalNanos;
     private final long scrapeTimeoutNanos;
+    private final long staleNanos;
     private final long maxWaiting;
     private final double maxKvCacheUsage;
     private final Map<UpstreamWorker, Target> targets = new HashMap<>();
@@ -65,12 +71,13 @@ public final class LoadProbe {
         this.scheduler = scheduler;
         this.intervalNanos = intervalNanos;
         this.scrapeTimeoutNanos = Math.max(TimeUnit.SECONDS.toNanos(1), 10 * intervalNanos);
+        this.staleNanos = 2 * scrapeTimeoutNanos;
         this.maxWaiting = maxWaiting;
         this.maxKvCacheUsage = maxKvCacheUsage;
         this.bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(transport.socketChannel())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(100, TimeUnit.NANOSECONDS.toMillis(scrapeTimeoutNanos)))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(100, TimeUnit.NANOSECONDS.toMillis(scrapeTimeoutNanos) / 2))
                 .option(ChannelOption.TCP_NODELAY, true);
     }
 
@@ -124,10 +131,13 @@ public final class LoadProbe {
         final UpstreamWorker worker;
         List<WorkerState> states = List.of();
         Channel channel;
+        ChannelFuture connecting;
         boolean inFlight;
         long sentNanos;
-        long pausedUntilNanos;
         boolean paused;
+        long pausedUntilNanos;
+        int failures;
+        long lastReadNanos = System.nanoTime();
 
         Target(UpstreamWorker worker) {
             this.worker = worker;
@@ -141,7 +151,7 @@ public final class LoadProbe {
             if (inFlight) {
                 if (now - sentNanos > scrapeTimeoutNanos) {
                     close();
-                    apply(VllmLoad.UNKNOWN);
+                    failed(now);
                 }
                 return;
             }
@@ -151,7 +161,7 @@ public final class LoadProbe {
                 send(channel);
                 return;
             }
-            bootstrap.clone()
+            ChannelFuture connect = bootstrap.clone()
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
@@ -161,16 +171,22 @@ public final class LoadProbe {
                                     .addLast(new Reader(Target.this));
                         }
                     })
-                    .connect(worker.address())
-                    .addListener((ChannelFutureListener) f -> {
-                        if (f.isSuccess() && !stopped && targets.get(worker) == this) {
-                            channel = f.channel();
-                            send(channel);
-                        } else {
-                            f.channel().close();
-                            done(VllmLoad.UNKNOWN);
-                        }
-                    });
+                    .connect(worker.address());
+            connecting = connect;
+            connect.addListener((ChannelFutureListener) f -> {
+                if (f != connecting) { // abandoned by close(): a late success must not linger
+                    f.channel().close();
+                    return;
+                }
+                connecting = null;
+                if (f.isSuccess() && !stopped) {
+                    channel = f.channel();
+                    send(channel);
+                } else {
+                    f.channel().close();
+                    failed(System.nanoTime());
+                }
+            });
         }
 
         private void send(Channel ch) {
@@ -181,20 +197,25 @@ public final class LoadProbe {
         }
 
         void answered(Channel ch, FullHttpResponse response) {
-            if (ch != channel) {
+            if (ch != channel || !inFlight) {
                 return;
             }
             if (!HttpUtil.isKeepAlive(response)) {
                 close();
             }
+            long now = System.nanoTime();
             if (response.status().equals(HttpResponseStatus.OK)) {
-                done(VllmLoad.parse(response.content()));
+                inFlight = false;
+                failures = 0;
+                lastReadNanos = now;
+                apply(VllmLoad.parse(response.content()));
+            } else if (response.status().equals(HttpResponseStatus.NOT_FOUND)) {
+                // not a vLLM-style server: nothing to read, ask again much later
+                inFlight = false;
+                pause(now, TimeUnit.SECONDS.toNanos(NO_METRICS_RETRY_SECONDS));
+                apply(VllmLoad.UNKNOWN);
             } else {
-                if (response.status().equals(HttpResponseStatus.NOT_FOUND)) {
-                    paused = true;
-                    pausedUntilNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(NO_METRICS_RETRY_SECONDS);
-                }
-                done(VllmLoad.UNKNOWN);
+                failed(now);
             }
         }
 
@@ -202,14 +223,28 @@ public final class LoadProbe {
             if (ch == channel) {
                 channel = null;
                 if (inFlight) {
-                    done(VllmLoad.UNKNOWN);
+                    failed(System.nanoTime());
                 }
             }
         }
 
-        private void done(VllmLoad load) {
+        /**
+         * A scrape failed: back off (one interval, doubling per failure in a row, up to
+         * {@value #MAX_FAILURE_BACKOFF_SECONDS} s), and keep the last reading until it is stale, since a
+         * worker too busy to answer its metrics is more likely overloaded than idle; then fail open.
+         */
+        private void failed(long now) {
             inFlight = false;
-            apply(load);
+            failures = Math.min(failures + 1, 30);
+            pause(now, Math.min(intervalNanos << Math.min(failures - 1, 20), TimeUnit.SECONDS.toNanos(MAX_FAILURE_BACKOFF_SECONDS)));
+            if (now - lastReadNanos > staleNanos) {
+                apply(VllmLoad.UNKNOWN);
+            }
+        }
+
+        private void pause(long now, long nanos) {
+            paused = true;
+            pausedUntilNanos = now + nanos;
         }
 
         private void apply(VllmLoad load) {
@@ -222,9 +257,14 @@ public final class LoadProbe {
         void close() {
             Channel ch = channel;
             channel = null;
+            ChannelFuture pending = connecting;
+            connecting = null;
             inFlight = false;
             if (ch != null) {
                 ch.close();
+            }
+            if (pending != null) {
+                pending.channel().close();
             }
         }
     }

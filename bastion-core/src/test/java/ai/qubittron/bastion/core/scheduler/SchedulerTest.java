@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -103,6 +105,33 @@ class SchedulerTest {
         }
         assertThat(s.addWorker("other", "first", null).ttftPerTokenSeconds())
                 .isEqualTo(SchedulerConfig.DEFAULT_TTFT_PER_TOKEN_SECONDS);
+    }
+
+    @Test
+    void aSeededRandomSourceMakesPicksReproducible() {
+        List<String> first = pickSequence(new SplittableRandom(42));
+        assertThat(pickSequence(new SplittableRandom(42))).isEqualTo(first);
+        assertThat(first.stream().distinct().count()).isGreaterThan(4); // it did sample, not always one worker
+    }
+
+    /** 200 picks of equal cost on 8 workers (two choices, ties) with 3 leases held at a time. */
+    private List<String> pickSequence(SplittableRandom seeded) {
+        Scheduler s = new Scheduler(SchedulerConfig.builder().rampUpSamples(0).build(), clock, () -> seeded);
+        for (int i = 0; i < 8; i++) {
+            s.addWorker("m", "w" + i, null, 0.001, 0.02);
+        }
+        List<String> picked = new ArrayList<>();
+        ArrayDeque<Lease> held = new ArrayDeque<>();
+        for (int i = 0; i < 200; i++) {
+            Lease l = s.pick("m", 100);
+            picked.add(l.worker().name());
+            held.add(l);
+            if (held.size() > 3) {
+                held.poll().close();
+            }
+        }
+        held.forEach(Lease::close);
+        return picked;
     }
 
     @Test

@@ -112,14 +112,19 @@ public final class Lease implements AutoCloseable {
         lastTokenNanos = nowNanos;
     }
 
-    /** A later token arrived at {@code nowNanos}: records an inter-token-latency sample. Optional; relay thread only. */
+    /**
+     * A later token arrived at {@code nowNanos}: records an inter-token-latency sample. Optional; relay thread
+     * only. A gap of zero is no sample: it is the first token's own event (the relay calls this after
+     * {@link #firstToken} for every token event) or tokens that arrived together, and would pull the
+     * ITL average down.
+     */
     public void token(long nowNanos) {
         if ((int) PHASE.getVolatile(this) != DECODING) {
             return;
         }
         long last = lastTokenNanos;
         lastTokenNanos = nowNanos;
-        if (nowNanos - last >= 0) {
+        if (nowNanos - last > 0) {
             worker.recordInterToken(nowNanos - last, nowNanos);
         }
     }

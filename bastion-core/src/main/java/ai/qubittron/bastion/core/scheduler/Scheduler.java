@@ -10,6 +10,8 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 
 /**
  * Chooses the upstream worker for each request: per model, the worker with the shortest predicted time
@@ -29,17 +31,27 @@ import java.util.function.LongSupplier;
  * flagged overloaded) is skipped too. {@code null} means nothing is available; {@link #saturated} then tells
  * "all busy, wait" from "none up".
  *
+ * <p><b>Randomness.</b> Power-of-two sampling and the start of a scan (which spreads ties) draw from
+ * {@link ThreadLocalRandom} unless the constructor is given another source: a seeded one makes a
+ * single-threaded sequence of picks reproducible (tests, simulations).
+ *
  * <p><b>Threads.</b> Every method is safe from any thread; {@link #pick} is meant for event loops.
  */
 public final class Scheduler {
 
-    /** Up to this many workers a pick scans them all; above, it samples two. */
-    public static final int FULL_SCAN_MAX = 4;
+    /**
+     * Up to this many workers a pick scans them all; above, it samples two. A scan costs one
+     * {@link WorkerState#cost} per worker (a few reads, tens of nanoseconds for 16) and finds the best
+     * worker, where two samples among 8 miss it most of the time; sampling is for pools so large that a
+     * scan would cost more than the better choice is worth.
+     */
+    public static final int FULL_SCAN_MAX = 16;
 
     private static final WorkerState[] EMPTY = new WorkerState[0];
 
     private final SchedulerConfig config;
     private final LongSupplier nanoClock;
+    private final Supplier<? extends RandomGenerator> random;
     private final ConcurrentMap<String, AtomicReference<WorkerState[]>> models = new ConcurrentHashMap<>();
 
     /** A scheduler on {@link System#nanoTime()}. */
@@ -49,8 +61,19 @@ public final class Scheduler {
 
     /** A scheduler on the given nanosecond clock, which every {@link Lease} timestamp must also use. */
     public Scheduler(SchedulerConfig config, LongSupplier nanoClock) {
+        this(config, nanoClock, ThreadLocalRandom::current);
+    }
+
+    /**
+     * A scheduler on the given clock that draws its random choices from {@code random}, called on the
+     * picking thread for every pick. The generator it returns must be safe for the threads that pick:
+     * {@code ThreadLocalRandom::current} (the default) for any thread, a single seeded generator only when
+     * one thread picks.
+     */
+    public Scheduler(SchedulerConfig config, LongSupplier nanoClock, Supplier<? extends RandomGenerator> random) {
         this.config = Objects.requireNonNull(config, "config");
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+        this.random = Objects.requireNonNull(random, "random");
     }
 
     public SchedulerConfig config() {
@@ -212,11 +235,12 @@ public final class Scheduler {
         int n = table.length;
         // A chosen worker can still refuse (lost the probe race, began draining): its state then makes it
         // ineligible, so choosing again terminates; n + 1 rounds bound it even under adversarial races.
+        RandomGenerator rng = random.get();
         for (int round = 0; round <= n; round++) {
             long now = nanoClock.getAsLong();
-            WorkerState chosen = n > FULL_SCAN_MAX ? twoChoices(table, promptTokens, skip, now) : null;
+            WorkerState chosen = n > FULL_SCAN_MAX ? twoChoices(table, promptTokens, skip, now, rng) : null;
             if (chosen == null) {
-                chosen = scan(table, promptTokens, skip, now);
+                chosen = scan(table, promptTokens, skip, now, rng);
             }
             if (chosen == null) {
                 return false;
@@ -247,8 +271,8 @@ public final class Scheduler {
     }
 
     /** Power of two choices; null when neither sample is usable, so the caller scans. */
-    private WorkerState twoChoices(WorkerState[] table, long promptTokens, Set<WorkerState> skip, long now) {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
+    private static WorkerState twoChoices(WorkerState[] table, long promptTokens, Set<WorkerState> skip, long now,
+                                          RandomGenerator random) {
         int n = table.length;
         int i = random.nextInt(n);
         int j = random.nextInt(n - 1);
@@ -267,12 +291,13 @@ public final class Scheduler {
     }
 
     /** The cheapest usable worker; starts at a random index to spread ties. */
-    private static WorkerState scan(WorkerState[] table, long promptTokens, Set<WorkerState> skip, long now) {
+    private static WorkerState scan(WorkerState[] table, long promptTokens, Set<WorkerState> skip, long now,
+                                    RandomGenerator random) {
         int n = table.length;
         if (n == 0) {
             return null;
         }
-        int start = n == 1 ? 0 : ThreadLocalRandom.current().nextInt(n);
+        int start = n == 1 ? 0 : random.nextInt(n);
         WorkerState best = null;
         double bestCost = 0;
         for (int k = 0; k < n; k++) {

@@ -15,7 +15,7 @@ public final class SchedulerConfig {
     public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofSeconds(1);
     /** Ceiling of the circuit backoff: 30 s. */
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(30);
-    /** Time constant with which a peak-EWMA decays towards lower samples: 10 s. */
+    /** Time constant of the latency estimates (the TTFT peak-EWMA's decay, the ITL average's memory): 10 s. */
     public static final Duration DEFAULT_EWMA_TIME_CONSTANT = Duration.ofSeconds(10);
     /** Share of one inter-token latency that each decoding stream adds to a new request's TTFT: {@value}. */
     public static final double DEFAULT_DECODE_CONTENTION = 0.5;

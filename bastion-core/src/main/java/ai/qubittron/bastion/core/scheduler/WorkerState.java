@@ -25,8 +25,12 @@ import java.util.function.LongSupplier;
  * of a request (scheduling, network, the first decode step) is expressed as {@code overheadTokens}
  * (default 256) so that one estimate covers both. The decode term: every running stream steals part of
  * each engine step from prefill ({@code decodeContention}, default 0.5 ITL per stream).
- * {@code ttftPerToken} is learnt from samples {@code TTFT / (tokens ahead at pick + overheadTokens)},
- * {@code itl} from token gaps; both are peak-EWMAs (default τ = 10 s).
+ * {@code ttftPerToken} is learnt from samples {@code TTFT / (tokens ahead at pick + overheadTokens)} as a
+ * peak-EWMA (default τ = 10 s), so a slower TTFT counts at once and a faster one only as evidence
+ * accumulates. {@code itl} is learnt from the gaps between tokens as a plain time-decayed average (same τ):
+ * under chunked prefill a step that carries a prefill chunk delays every stream's next token, and a
+ * peak estimate would hold on to those gaps, making the decode term charge each decoding stream for
+ * prefill work that the prefill term already counts.
  *
  * <p><b>Ramp-up.</b> A new worker starts from the estimates it is given (the peers' median) but these are
  * guesses, and a cold engine (empty prefix cache, CUDA graphs not captured) is slower than its peers. Its
@@ -67,7 +71,7 @@ public final class WorkerState {
     private final AtomicLong pendingPrefillTokens = new AtomicLong();
     private final AtomicInteger decodingStreams = new AtomicInteger();
     private final PeakEwma ttftPerToken;
-    private final PeakEwma itl;
+    private final Ewma itl;
     private final AtomicInteger rampSamples = new AtomicInteger();
 
     private final AtomicInteger circuit = new AtomicInteger(CLOSED);
@@ -92,7 +96,7 @@ public final class WorkerState {
         this.nanoClock = nanoClock;
         long now = nanoClock.getAsLong();
         this.ttftPerToken = new PeakEwma(initialTtftPerTokenSeconds, now, config.ewmaTimeConstantNanos());
-        this.itl = new PeakEwma(initialItlSeconds, now, config.ewmaTimeConstantNanos());
+        this.itl = new Ewma(initialItlSeconds, now, config.ewmaTimeConstantNanos());
     }
 
     /** The name the caller gave this worker (unique per model). */
@@ -122,7 +126,7 @@ public final class WorkerState {
         return ttftPerToken.get();
     }
 
-    /** Peak-EWMA of the inter-token latency, seconds. */
+    /** Time-decayed average of the inter-token latency, seconds. */
     public double itlSeconds() {
         return itl.get();
     }

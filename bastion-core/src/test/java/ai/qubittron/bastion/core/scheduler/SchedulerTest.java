@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -36,13 +38,27 @@ class SchedulerTest {
     }
 
     @Test
+    void upToFullScanMaxWorkersEveryPickFindsTheCheapest() {
+        List<WorkerState> ws = new ArrayList<>();
+        for (int i = 0; i < Scheduler.FULL_SCAN_MAX; i++) {
+            ws.add(scheduler.addWorker("m", "w" + i, null, 0.001 * (1 + (i + 5) % Scheduler.FULL_SCAN_MAX), 0.02));
+        }
+        WorkerState cheapest = ws.get(Scheduler.FULL_SCAN_MAX - 5);
+        for (int i = 0; i < 100; i++) {
+            Lease l = scheduler.pick("m", 500);
+            assertThat(l.worker()).isSameAs(cheapest); // two samples would miss it most of the time
+            l.close();
+        }
+    }
+
+    @Test
     void slowerWorkerGetsFewerPicksUnderLoadWithTwoChoices() {
         List<WorkerState> fast = new ArrayList<>();
-        for (int i = 0; i < 7; i++) {
+        for (int i = 0; i < Scheduler.FULL_SCAN_MAX; i++) {
             fast.add(scheduler.addWorker("m", "fast" + i, null, 0.001, 0.02));
         }
         WorkerState slow = scheduler.addWorker("m", "slow", null, 0.01, 0.02);
-        List<Lease> held = holdPicks(800, 500);
+        List<Lease> held = holdPicks(100 * (Scheduler.FULL_SCAN_MAX + 1), 500);
         double fastMean = fast.stream().mapToInt(WorkerState::inFlight).average().orElseThrow();
         assertThat((double) slow.inFlight()).isLessThan(fastMean / 3);
         held.forEach(Lease::close);
@@ -110,6 +126,33 @@ class SchedulerTest {
     }
 
     @Test
+    void aSeededRandomSourceMakesPicksReproducible() {
+        List<String> first = pickSequence(new SplittableRandom(42));
+        assertThat(pickSequence(new SplittableRandom(42))).isEqualTo(first);
+        assertThat(first.stream().distinct().count()).isGreaterThan(4); // it did sample, not always one worker
+    }
+
+    /** 200 picks on more workers than a scan covers (two choices, ties) with 3 leases held at a time. */
+    private List<String> pickSequence(SplittableRandom seeded) {
+        Scheduler s = new Scheduler(SchedulerConfig.builder().rampUpSamples(0).build(), clock, () -> seeded);
+        for (int i = 0; i <= Scheduler.FULL_SCAN_MAX; i++) {
+            s.addWorker("m", "w" + i, null, 0.001, 0.02);
+        }
+        List<String> picked = new ArrayList<>();
+        ArrayDeque<Lease> held = new ArrayDeque<>();
+        for (int i = 0; i < 200; i++) {
+            Lease l = s.pick("m", 100);
+            picked.add(l.worker().name());
+            held.add(l);
+            if (held.size() > 3) {
+                held.poll().close();
+            }
+        }
+        held.forEach(Lease::close);
+        return picked;
+    }
+
+    @Test
     void excludedWorkersAreNotPicked() {
         WorkerState a = scheduler.addWorker("m", "a", null);
         WorkerState b = scheduler.addWorker("m", "b", null);
@@ -121,13 +164,14 @@ class SchedulerTest {
         assertThat(scheduler.pick("m", 10, Set.of(a, b))).isNull();
         // with more than FULL_SCAN_MAX workers too
         List<WorkerState> all = new ArrayList<>(List.of(a, b));
-        for (int i = 0; i < 6; i++) {
-            all.add(scheduler.addWorker("m", "x" + i, null));
+        while (all.size() <= Scheduler.FULL_SCAN_MAX) {
+            all.add(scheduler.addWorker("m", "x" + all.size(), null));
         }
-        Set<WorkerState> allButOne = Set.copyOf(all.subList(0, 7));
+        WorkerState last = all.get(all.size() - 1);
+        Set<WorkerState> allButLast = Set.copyOf(all.subList(0, all.size() - 1));
         for (int i = 0; i < 50; i++) {
-            Lease l = scheduler.pick("m", 10, allButOne);
-            assertThat(l.worker()).isSameAs(all.get(7));
+            Lease l = scheduler.pick("m", 10, allButLast);
+            assertThat(l.worker()).isSameAs(last);
             l.close();
         }
     }

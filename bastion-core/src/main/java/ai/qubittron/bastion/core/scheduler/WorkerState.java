@@ -70,7 +70,7 @@ public final class WorkerState {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong pendingPrefillTokens = new AtomicLong();
     private final AtomicInteger decodingStreams = new AtomicInteger();
-    private final PeakEwma ttftPerToken;
+    private final Ewma ttftPerToken;
     private final Ewma itl;
     private final AtomicInteger rampSamples = new AtomicInteger();
 
@@ -95,8 +95,8 @@ public final class WorkerState {
         this.config = config;
         this.nanoClock = nanoClock;
         long now = nanoClock.getAsLong();
-        this.ttftPerToken = new PeakEwma(initialTtftPerTokenSeconds, now, config.ewmaTimeConstantNanos());
-        this.itl = new Ewma(initialItlSeconds, now, config.ewmaTimeConstantNanos());
+        this.ttftPerToken = Ewma.peak(initialTtftPerTokenSeconds, now, config.ewmaTimeConstantNanos());
+        this.itl = Ewma.plain(initialItlSeconds, now, config.ewmaTimeConstantNanos());
     }
 
     /** The name the caller gave this worker (unique per model). */

@@ -12,7 +12,7 @@ class EwmaTest {
 
     @Test
     void blendsHigherAndLowerSamplesAlikeWithTheTimeConstant() {
-        Ewma ewma = new Ewma(1.0, 0, TAU);
+        Ewma ewma = Ewma.plain(1.0, 0, TAU);
         ewma.update(3.0, TAU); // one time constant later: 1/e of the old value remains
         assertThat(ewma.get()).isCloseTo(Math.exp(-1) + 3 * (1 - Math.exp(-1)), within(1e-9));
         double before = ewma.get();
@@ -22,7 +22,7 @@ class EwmaTest {
 
     @Test
     void aSampleAtTheSameInstantHasNoWeight() {
-        Ewma ewma = new Ewma(1.0, 0, TAU);
+        Ewma ewma = Ewma.plain(1.0, 0, TAU);
         ewma.update(5.0, 0);
         assertThat(ewma.get()).isEqualTo(1.0);
     }
@@ -32,7 +32,7 @@ class EwmaTest {
         // gaps of 20 ms with one of 400 ms (a step carrying a prefill chunk) in every 20: each sample weighs
         // the time since the previous one, so the average tends to Σgap² / Σgap = 0.215 s, where a peak
         // estimate would stay at 0.4 s
-        Ewma ewma = new Ewma(0.02, 0, TAU);
+        Ewma ewma = Ewma.plain(0.02, 0, TAU);
         long t = 0;
         for (int i = 1; i <= 2_000; i++) {
             double gap = i % 20 == 0 ? 0.4 : 0.02;
@@ -44,7 +44,7 @@ class EwmaTest {
 
     @Test
     void ignoresSamplesThatAreNotNumbers() {
-        Ewma ewma = new Ewma(1.0, 0, TAU);
+        Ewma ewma = Ewma.plain(1.0, 0, TAU);
         ewma.update(Double.NaN, TAU);
         ewma.update(-1, TAU);
         ewma.update(Double.POSITIVE_INFINITY, TAU);

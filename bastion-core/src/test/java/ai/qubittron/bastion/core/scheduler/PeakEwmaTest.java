@@ -12,14 +12,14 @@ class PeakEwmaTest {
 
     @Test
     void takesAHigherSampleAtOnce() {
-        PeakEwma ewma = new PeakEwma(1.0, 0, TAU);
+        Ewma ewma = Ewma.peak(1.0, 0, TAU);
         ewma.update(5.0, 1);
         assertThat(ewma.get()).isEqualTo(5.0);
     }
 
     @Test
     void decaysTowardsALowerSampleWithTheTimeConstant() {
-        PeakEwma ewma = new PeakEwma(1.0, 0, TAU);
+        Ewma ewma = Ewma.peak(1.0, 0, TAU);
         ewma.update(0.0, TAU); // one time constant later: 1/e of the gap remains
         assertThat(ewma.get()).isCloseTo(Math.exp(-1), within(1e-9));
         ewma.update(0.0, TAU); // no time has passed: no decay
@@ -30,7 +30,7 @@ class PeakEwmaTest {
 
     @Test
     void ignoresSamplesThatAreNotNumbers() {
-        PeakEwma ewma = new PeakEwma(1.0, 0, TAU);
+        Ewma ewma = Ewma.peak(1.0, 0, TAU);
         ewma.update(Double.NaN, TAU);
         ewma.update(-1, TAU);
         ewma.update(Double.POSITIVE_INFINITY, TAU);

@@ -70,7 +70,7 @@ public final class Lease implements AutoCloseable {
         this.pickNanos = pickNanos;
         this.probe = probe;
         this.lastTokenNanos = pickNanos;
-        PHASE.setVolatile(this, ADMITTED);
+        PHASE.setRelease(this, ADMITTED); // publishes the fields above; a full fence would add nothing
     }
 
     /** The worker this lease holds (the last one, once released); null for a lease never filled. */

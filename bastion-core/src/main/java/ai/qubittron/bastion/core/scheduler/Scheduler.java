@@ -300,8 +300,8 @@ public final class Scheduler {
         int start = n == 1 ? 0 : random.nextInt(n);
         WorkerState best = null;
         double bestCost = 0;
-        for (int k = 0; k < n; k++) {
-            WorkerState w = table[(start + k) % n];
+        for (int k = 0, at = start; k < n; k++, at = at + 1 == n ? 0 : at + 1) { // no division per step
+            WorkerState w = table[at];
             if (!usable(w, skip, now)) {
                 continue;
             }

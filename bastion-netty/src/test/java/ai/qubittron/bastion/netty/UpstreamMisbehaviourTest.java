@@ -104,6 +104,46 @@ class UpstreamMisbehaviourTest {
         }
     }
 
+    @Test
+    void aResponseCutBeforeItReachedTheClientIsAnsweredByAnotherWorker() throws Exception {
+        String cut = OK.substring(0, OK.length() - 10); // the head and most of the body, then the connection closes
+        try (ScriptedUpstream broken = new ScriptedUpstream((n, h, out) -> {
+                out.write(cut.getBytes(StandardCharsets.UTF_8));
+                return false;
+             });
+             ScriptedUpstream healthy = new ScriptedUpstream(ScriptedUpstream.always(OK));
+             Bastion gateway = Bastion.builder().port(0).ioThreads(1).keyStore(keys)
+                     .worker("gpt-oss-120b", URI.create(broken.baseUrl()))
+                     .worker("gpt-oss-120b", URI.create(healthy.baseUrl()))
+                     .loadProbe(Duration.ZERO)
+                     .build().start()) {
+            int sent = 0;
+            while (broken.requests() == 0 && sent < 50) { // ties are broken at random: sooner or later it is tried
+                HttpResponse<String> response = post(gateway, CHAT);
+                sent++;
+                assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+                assertThat(response.body()).startsWith(OK_BODY.substring(0, OK_BODY.length() - 1) + ",\"x_metrics\":");
+            }
+            assertThat(broken.requests()).isPositive();
+            assertThat(healthy.requests()).isEqualTo(sent);
+        }
+    }
+
+    @Test
+    void withNoOtherWorkerACutResponseIs502() throws Exception {
+        String cut = OK.substring(0, OK.length() - 10);
+        try (ScriptedUpstream upstream = new ScriptedUpstream((n, h, out) -> {
+                out.write(cut.getBytes(StandardCharsets.UTF_8));
+                return false;
+             });
+             Bastion gateway = gateway(upstream, Duration.ofSeconds(30))) {
+            HttpResponse<String> response = post(gateway, CHAT);
+            assertThat(response.statusCode()).isEqualTo(502);
+            assertThat(response.body()).isEqualTo("{\"error\":{\"message\":\"The upstream model server closed the connection"
+                    + " before the response was complete.\",\"type\":\"api_error\",\"code\":\"upstream_error\"}}");
+        }
+    }
+
     private Bastion gateway(ScriptedUpstream upstream, Duration idle) {
         return Bastion.builder().port(0).ioThreads(1).keyStore(keys)
                 .worker("gpt-oss-120b", URI.create(upstream.baseUrl()))

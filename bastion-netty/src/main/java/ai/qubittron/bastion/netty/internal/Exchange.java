@@ -618,7 +618,12 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             return;
         }
         String failure = "The upstream model server closed the connection before the response was complete.";
-        if (state == State.AWAITING_HEAD) {
+        if (state == State.AWAITING_HEAD || state == State.BUFFERING || state == State.DRAINING) {
+            // nothing has reached the client yet (a buffered answer is sent whole, an error body never)
+            if (buffered != null) {
+                buffered.release();
+                buffered = null;
+            }
             meter.restartResponse();
             failOver(failure);
         } else {

@@ -106,26 +106,54 @@ class UpstreamMisbehaviourTest {
 
     @Test
     void aResponseCutBeforeItReachedTheClientIsAnsweredByAnotherWorker() throws Exception {
-        String cut = OK.substring(0, OK.length() - 10); // the head and most of the body, then the connection closes
+        // the head and most of the body, then the connection closes: nothing of it was sent to the client
+        String answer = answeredByTheOtherWorker(OK.substring(0, OK.length() - 10), OK, CHAT);
+        assertThat(answer).startsWith(OK_BODY.substring(0, OK_BODY.length() - 1) + ",\"x_metrics\":");
+    }
+
+    @Test
+    void aStreamCutBeforeItsFirstEventIsAnsweredByAnotherWorker() throws Exception {
+        String head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+        String events = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}]}\n\n"
+                + "data: [DONE]\n\n";
+        String stream = head + Integer.toHexString(events.length()) + "\r\n" + events + "\r\n0\r\n\r\n";
+        String answer = answeredByTheOtherWorker(head, stream, STREAM_CHAT);
+        assertThat(answer).startsWith("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"}")
+                .endsWith("data: [DONE]\n\n");
+    }
+
+    /**
+     * Sends {@code request} until a worker that writes {@code cut} and closes has been tried, with a healthy
+     * worker answering {@code ok} beside it: every answer must be the healthy one's. Returns the last
+     * answer's body. The healthy worker answers after 300 ms, so that once it has served a stream its
+     * measured time to first token is above the broken one's initial estimate and the next pick goes there
+     * (before any measurement, ties are broken at random).
+     */
+    private String answeredByTheOtherWorker(String cut, String ok, String request) throws Exception {
         try (ScriptedUpstream broken = new ScriptedUpstream((n, h, out) -> {
                 out.write(cut.getBytes(StandardCharsets.UTF_8));
                 return false;
              });
-             ScriptedUpstream healthy = new ScriptedUpstream(ScriptedUpstream.always(OK));
+             ScriptedUpstream healthy = new ScriptedUpstream((n, h, out) -> {
+                Thread.sleep(300);
+                out.write(ok.getBytes(StandardCharsets.UTF_8));
+                return true;
+             });
              Bastion gateway = Bastion.builder().port(0).ioThreads(1).keyStore(keys)
                      .worker("gpt-oss-120b", URI.create(broken.baseUrl()))
                      .worker("gpt-oss-120b", URI.create(healthy.baseUrl()))
                      .loadProbe(Duration.ZERO)
                      .build().start()) {
             int sent = 0;
-            while (broken.requests() == 0 && sent < 50) { // ties are broken at random: sooner or later it is tried
-                HttpResponse<String> response = post(gateway, CHAT);
+            HttpResponse<String> response = null;
+            while (broken.requests() == 0 && sent < 30) {
+                response = post(gateway, request);
                 sent++;
                 assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-                assertThat(response.body()).startsWith(OK_BODY.substring(0, OK_BODY.length() - 1) + ",\"x_metrics\":");
             }
             assertThat(broken.requests()).isPositive();
             assertThat(healthy.requests()).isEqualTo(sent);
+            return response.body();
         }
     }
 

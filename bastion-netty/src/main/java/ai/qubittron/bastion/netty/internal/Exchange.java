@@ -116,6 +116,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private boolean upstreamKeepAlive;
     private CompositeByteBuf buffered;
     private SseFramer framer;
+    /** A stream's response head, written with its first event: until then the client has nothing and the request can move. */
+    private HttpResponse streamHead;
     private ByteBuf held;
     private boolean metricsSent;
     /** Whether the request is waiting for a saturated model's worker, since when, and the next pause. */
@@ -347,7 +349,6 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         } else if (upstreamStatus.codeClass() == HttpStatusClass.SUCCESS && contentType.startsWith("text/event-stream")) {
             state = State.STREAMING;
             streamed = true;
-            answeredStatus = HttpResponseStatus.OK.code();
             framer = new SseFramer(alloc, this);
             DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
             head.headers()
@@ -366,7 +367,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             if (limit != null) {
                 HttpResponses.rateLimitHeaders(head.headers(), limit);
             }
-            ctx.write(head, ctx.voidPromise());
+            streamHead = head;
         } else {
             state = State.BUFFERING;
             buffered = alloc.compositeBuffer(Integer.MAX_VALUE);
@@ -408,6 +409,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
                 }
                 bill(true);
                 lease.succeeded(System.nanoTime());
+                writeStreamHead(); // a stream with no event at all
                 recordMeters();
                 owner.writeLast(LastHttpContent.EMPTY_LAST_CONTENT);
                 complete();
@@ -535,12 +537,26 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         writeClient(withMetrics ? withMetrics(event, System.nanoTime()) : event);
     }
 
-    /** Writes (without flushing) one piece of the stream to the client; takes ownership. */
+    /** Writes (without flushing) one piece of the stream to the client, after the head; takes ownership. */
     private void writeClient(ByteBuf piece) {
+        writeStreamHead();
         ctx.write(new DefaultHttpContent(piece), ctx.voidPromise());
         if (!ctx.channel().isWritable() && upstream != null) {
             upstream.config().setAutoRead(false);
         }
+    }
+
+    private void writeStreamHead() {
+        if (streamHead != null) {
+            answeredStatus = HttpResponseStatus.OK.code();
+            ctx.write(streamHead, ctx.voidPromise());
+            streamHead = null;
+        }
+    }
+
+    /** Whether the client has received (been written) a part of the response: from then on it cannot move. */
+    private boolean clientAnswered() {
+        return state == State.STREAMING && streamHead == null;
     }
 
     /** The client can take more: resume reading the upstream. */
@@ -618,17 +634,14 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             return;
         }
         String failure = "The upstream model server closed the connection before the response was complete.";
-        if (state == State.AWAITING_HEAD || state == State.BUFFERING || state == State.DRAINING) {
-            // nothing has reached the client yet (a buffered answer is sent whole, an error body never)
-            if (buffered != null) {
-                buffered.release();
-                buffered = null;
-            }
-            meter.restartResponse();
-            failOver(failure);
-        } else {
+        if (clientAnswered()) {
             lease.failed();
             fail(ErrorKind.UPSTREAM_ERROR, failure);
+        } else {
+            // nothing has reached the client yet (a buffered answer is sent whole, an error body never, a
+            // stream's head with its first event): the request can still go to another worker
+            discardResponse();
+            failOver(failure);
         }
     }
 
@@ -672,8 +685,9 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         }
         abortUpstream();
         // tokens already streamed were generated and delivered: they are billed; otherwise nothing is
-        bill(state == State.STREAMING);
-        if (state == State.STREAMING) {
+        boolean answered = clientAnswered();
+        bill(answered);
+        if (answered) {
             flushHeld();
             framer.discard();
             ByteBuf event = alloc.buffer();
@@ -759,6 +773,25 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
                 meters.tokensPerSecond(tps);
             }
         }
+    }
+
+    /** Forgets a response that never reached the client, before the request moves to another worker. */
+    private void discardResponse() {
+        if (buffered != null) {
+            buffered.release();
+            buffered = null;
+        }
+        if (held != null) {
+            held.release();
+            held = null;
+        }
+        if (framer != null) {
+            framer.discard();
+            framer = null;
+        }
+        streamHead = null;
+        streamed = false;
+        meter.restartResponse();
     }
 
     private void releaseBuffers() {

@@ -3,6 +3,7 @@ package ai.qubittron.bastion.netty.testing;
 import ai.qubittron.bastion.core.auth.InMemoryApiKeyStore;
 import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
+import ai.qubittron.bastion.core.scheduler.WorkerState;
 import ai.qubittron.bastion.netty.Bastion;
 import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
@@ -19,8 +20,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -34,8 +37,15 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * }</pre>
  *
  * Every worker serves every model of the default catalog. The gateway has one key, {@link #key()}.
+ *
+ * <p>After each test (and its {@code @AfterEach} methods), every scheduler slot its requests took must
+ * be given back: each worker of each model back to nothing in flight, no pending prefill tokens and no
+ * decoding stream, within {@value #SETTLE_SECONDS} s (a hung-up client's exchange ends on its event
+ * loop shortly after the test saw the hang-up). A slot left counted fails the test.
  */
-public final class BastionExtension implements BeforeAllCallback, AfterAllCallback {
+public final class BastionExtension implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
+
+    private static final int SETTLE_SECONDS = 10;
 
     /** The seed of every simulated worker, so tests can compute the expected text. */
     public static final long SEED = 7L;
@@ -94,6 +104,22 @@ public final class BastionExtension implements BeforeAllCallback, AfterAllCallba
     }
 
     @Override
+    public void afterEach(ExtensionContext context) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SETTLE_SECONDS);
+        for (ModelInfo model : ModelCatalog.defaults().models()) {
+            for (WorkerState w : gateway.workers(model.id())) {
+                while ((w.inFlight() != 0 || w.pendingPrefillTokens() != 0 || w.decodingStreams() != 0)
+                        && System.nanoTime() - deadline < 0) {
+                    Thread.sleep(5);
+                }
+                if (w.inFlight() != 0 || w.pendingPrefillTokens() != 0 || w.decodingStreams() != 0) {
+                    throw new AssertionError("a scheduler slot leaked on " + model.id() + ": " + w);
+                }
+            }
+        }
+    }
+
+    @Override
     public void afterAll(ExtensionContext context) {
         if (openAi != null) {
             openAi.close();
@@ -123,6 +149,12 @@ public final class BastionExtension implements BeforeAllCallback, AfterAllCallba
     /** The i-th simulated worker. */
     public SimulatedWorker worker(int i) {
         return workers.get(i);
+    }
+
+    /** The gateway's live scheduling state of the i-th simulated worker for a model (its catalog id). */
+    public WorkerState workerState(String model, int i) {
+        String name = URI.create(worker(i).baseUrl()).toString();
+        return gateway.workers(model).stream().filter(w -> w.name().equals(name)).findFirst().orElseThrow();
     }
 
     /** The official OpenAI client pointed at the gateway, with the valid key and no retries. */

@@ -1,11 +1,13 @@
 package ai.qubittron.bastion.bench;
 
+import ai.qubittron.bastion.bench.e2e.OverheadBenchmark;
 import ai.qubittron.bastion.bench.scheduler.SchedulerSimulationBenchmark;
 import java.util.Arrays;
 
 /**
  * The entry point of {@code ./bastion bench}: {@code scheduler} runs the scheduler simulation
- * ({@link SchedulerSimulationBenchmark}), {@code jmh} the JMH micro-benchmarks with JMH's own arguments.
+ * ({@link SchedulerSimulationBenchmark}), {@code overhead} the gateway against nginx in front of one upstream
+ * ({@link OverheadBenchmark}), {@code jmh} the JMH micro-benchmarks with JMH's own arguments.
  */
 public final class BenchMain {
 
@@ -18,6 +20,9 @@ public final class BenchMain {
         switch (command) {
             case "scheduler":
                 SchedulerSimulationBenchmark.main(rest);
+                break;
+            case "overhead":
+                OverheadBenchmark.main(rest);
                 break;
             case "jmh":
                 org.openjdk.jmh.Main.main(rest);
@@ -36,6 +41,7 @@ public final class BenchMain {
     private static void usage(java.io.PrintStream out) {
         out.println("usage: bastion bench <benchmark> [options]");
         out.println("  scheduler [--quick] [--duration S] [--seed N]   the scheduler against other policies, simulated");
+        out.println("  overhead [--quick] [--rounds N] [--seconds S]  the gateway's cost per request against nginx (wrk, /proc)");
         out.println("  jmh [JMH options]                               the JMH micro-benchmarks (e.g. jmh SchedulerBenchmark -prof gc)");
     }
 }

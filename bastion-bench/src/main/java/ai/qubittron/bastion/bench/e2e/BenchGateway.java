@@ -1,0 +1,95 @@
+package ai.qubittron.bastion.bench.e2e;
+
+import ai.qubittron.bastion.core.admission.TierTable;
+import ai.qubittron.bastion.core.auth.InMemoryApiKeyStore;
+import ai.qubittron.bastion.core.ledger.InMemoryLedger;
+import ai.qubittron.bastion.core.limit.InMemoryRateLimiter;
+import ai.qubittron.bastion.core.pricing.PriceBook;
+import ai.qubittron.bastion.netty.Bastion;
+import ai.qubittron.bastion.spi.auth.ApiPrincipal;
+import ai.qubittron.bastion.spi.limit.RateLimits;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The gateway as the end-to-end benchmarks run it, in a JVM of its own so that its CPU time and memory
+ * can be read from {@code /proc}: every per-request step a deployment pays for is on — key lookup, a rate
+ * limiter, a prepaid ledger, metering at the default prices, Micrometer meters in a Prometheus registry —
+ * with in-memory stores and limits no benchmark reaches.
+ *
+ * <pre>
+ * java -cp benchmarks.jar ai.qubittron.bastion.bench.e2e.BenchGateway --port P --key qbt_… --worker URL… [--io-threads N]
+ * </pre>
+ *
+ * Prints {@value #READY} and the port once it accepts, and runs until its standard input closes (so it
+ * never outlives the benchmark that started it).
+ */
+public final class BenchGateway {
+
+    /** The line printed, followed by the port, once the gateway accepts connections. */
+    public static final String READY = "bench-gateway listening on ";
+    /** The model every worker serves. */
+    public static final String MODEL = "gpt-oss-120b";
+
+    private static final String ACCOUNT = "acct_bench";
+    private static final String TIER = "bench";
+    /** Limits no run reaches: the limiter still counts every request and its tokens. */
+    private static final RateLimits LIMITS = new RateLimits(1_000_000_000L, 1_000_000_000_000L);
+    /** Credit no run spends: the ledger still reserves and settles every request. */
+    private static final long CREDIT_MICROS = Long.MAX_VALUE / 4;
+
+    private BenchGateway() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        int port = 0;
+        String key = null;
+        Integer ioThreads = null;
+        List<URI> workers = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String value = i + 1 < args.length ? args[i + 1] : null;
+            switch (args[i]) {
+                case "--port" -> port = Integer.parseInt(value);
+                case "--key" -> key = value;
+                case "--io-threads" -> ioThreads = Integer.parseInt(value);
+                case "--worker" -> workers.add(URI.create(value));
+                default -> throw new IllegalArgumentException("unknown option: " + args[i]);
+            }
+            i++;
+        }
+        if (key == null || workers.isEmpty()) {
+            throw new IllegalArgumentException("--key and at least one --worker are required");
+        }
+        InMemoryApiKeyStore keys = new InMemoryApiKeyStore();
+        keys.add(key, new ApiPrincipal("key_bench", ACCOUNT, TIER, Set.of()));
+        InMemoryLedger ledger = new InMemoryLedger();
+        ledger.open(ACCOUNT, CREDIT_MICROS);
+        TierTable tiers = new TierTable();
+        tiers.set(TIER, LIMITS);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        Bastion.Builder builder = Bastion.builder().port(port).keyStore(keys)
+                .rateLimiter(new InMemoryRateLimiter())
+                .ledger(ledger)
+                .tiers(tiers)
+                .prices(PriceBook.defaults())
+                .meterRegistry(registry);
+        if (ioThreads != null) {
+            builder.ioThreads(ioThreads);
+        }
+        workers.forEach(w -> builder.worker(MODEL, w));
+        try (Bastion gateway = builder.build().start()) {
+            System.out.println(READY + gateway.port());
+            System.out.flush();
+            while (System.in.read() >= 0) {
+                // until the benchmark closes our standard input, or exits
+            }
+        } finally {
+            registry.close();
+        }
+    }
+}

@@ -23,6 +23,17 @@ public final class ApiKeyHash {
     private static final char[] BASE62 =
             "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * One digest per thread: looking up the provider and building a digest per hash cost more than the
+     * hash of a key itself (the gateway hashes one per request, on its event loops).
+     */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    });
 
     private final byte[] digest;
     private final int hashCode;
@@ -34,12 +45,8 @@ public final class ApiKeyHash {
 
     /** Hashes a presented key. */
     public static ApiKeyHash of(String key) {
-        try {
-            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
-            return new ApiKeyHash(sha256.digest(key.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-        }
+        // digest() resets the digest, so each thread's one serves every hash it computes
+        return new ApiKeyHash(SHA256.get().digest(key.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** Restores a hash from its hexadecimal form, as stored by {@link #toHex()}. */

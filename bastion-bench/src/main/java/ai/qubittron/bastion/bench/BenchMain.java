@@ -1,13 +1,14 @@
 package ai.qubittron.bastion.bench;
 
 import ai.qubittron.bastion.bench.e2e.OverheadBenchmark;
+import ai.qubittron.bastion.bench.e2e.StreamsBenchmark;
 import ai.qubittron.bastion.bench.scheduler.SchedulerSimulationBenchmark;
 import java.util.Arrays;
 
 /**
  * The entry point of {@code ./bastion bench}: {@code scheduler} runs the scheduler simulation
  * ({@link SchedulerSimulationBenchmark}), {@code overhead} the gateway against nginx in front of one upstream
- * ({@link OverheadBenchmark}), {@code jmh} the JMH micro-benchmarks with JMH's own arguments.
+ * ({@link OverheadBenchmark}), {@code streams} many concurrent streams ({@link StreamsBenchmark}), {@code jmh} the JMH micro-benchmarks with JMH's own arguments.
  */
 public final class BenchMain {
 
@@ -23,6 +24,9 @@ public final class BenchMain {
                 break;
             case "overhead":
                 OverheadBenchmark.main(rest);
+                break;
+            case "streams":
+                StreamsBenchmark.main(rest);
                 break;
             case "jmh":
                 org.openjdk.jmh.Main.main(rest);
@@ -42,6 +46,7 @@ public final class BenchMain {
         out.println("usage: bastion bench <benchmark> [options]");
         out.println("  scheduler [--quick] [--duration S] [--seed N]   the scheduler against other policies, simulated");
         out.println("  overhead [--quick] [--rounds N] [--seconds S]  the gateway's cost per request against nginx (wrk, /proc)");
+        out.println("  streams [--quick] [--streams N]               many concurrent streams through the gateway, against direct");
         out.println("  jmh [JMH options]                               the JMH micro-benchmarks (e.g. jmh SchedulerBenchmark -prof gc)");
     }
 }

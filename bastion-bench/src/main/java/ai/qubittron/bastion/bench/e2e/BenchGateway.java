@@ -23,7 +23,8 @@ import java.util.Set;
  * with in-memory stores and limits no benchmark reaches.
  *
  * <pre>
- * java -cp benchmarks.jar ai.qubittron.bastion.bench.e2e.BenchGateway --port P --key qbt_… --worker URL… [--io-threads N]
+ * java -cp benchmarks.jar ai.qubittron.bastion.bench.e2e.BenchGateway --port P --key qbt_… --worker URL…
+ *     [--io-threads N] [--max-in-flight-per-worker N]
  * </pre>
  *
  * Prints {@value #READY} and the port once it accepts, and runs until its standard input closes (so it
@@ -50,6 +51,7 @@ public final class BenchGateway {
         int port = 0;
         String key = null;
         Integer ioThreads = null;
+        Integer maxInFlight = null;
         List<URI> workers = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
@@ -58,6 +60,7 @@ public final class BenchGateway {
                 case "--key" -> key = value;
                 case "--io-threads" -> ioThreads = Integer.parseInt(value);
                 case "--worker" -> workers.add(URI.create(value));
+                case "--max-in-flight-per-worker" -> maxInFlight = Integer.parseInt(value);
                 default -> throw new IllegalArgumentException("unknown option: " + args[i]);
             }
             i++;
@@ -80,6 +83,9 @@ public final class BenchGateway {
                 .meterRegistry(registry);
         if (ioThreads != null) {
             builder.ioThreads(ioThreads);
+        }
+        if (maxInFlight != null) {
+            builder.maxInFlightPerWorker(maxInFlight);
         }
         workers.forEach(w -> builder.worker(MODEL, w));
         try (Bastion gateway = builder.build().start()) {

@@ -137,10 +137,10 @@ public final class OverheadBenchmark {
                 default -> throw new IllegalArgumentException("unknown option: " + args[i]);
             }
         }
-        run(rounds, seconds, warmup, report, System.out);
+        run(rounds, seconds, warmup, String.join(" ", args), report, System.out);
     }
 
-    static void run(int rounds, int seconds, int warmup, Path report, PrintStream out) throws Exception {
+    static void run(int rounds, int seconds, int warmup, String options, Path report, PrintStream out) throws Exception {
         Tools.require("nginx", "wrk");
         long wallStart = System.nanoTime();
         int cores = Runtime.getRuntime().availableProcessors();
@@ -182,8 +182,7 @@ public final class OverheadBenchmark {
             out.println("machine: " + Machine.describe());
             out.println("upstream: " + Nginx.version() + ", 1 worker process, a fixed " + ANSWER.length()
                     + "-byte chat completion; nginx proxy: " + cores + " worker processes; bastion: " + cores
-                    + " event loops, JVM options '" + System.getenv().getOrDefault(GatewayProcess.OPTS_VARIABLE,
-                    GatewayProcess.DEFAULT_OPTS) + "'; load: " + Wrk.version());
+                    + " event loops, JVM options '" + GatewayProcess.options() + "'; load: " + Wrk.version());
             // the JIT compiles Bastion's hot path during the warm-up; nginx and the upstream need little
             wrk.run(urls.get(Route.BASTION), 64, warmup);
             wrk.run(urls.get(Route.NGINX), 64, Math.max(2, warmup / 5));
@@ -226,7 +225,7 @@ public final class OverheadBenchmark {
             }
             long rssKib = gateway.residentKib();
             double wallSeconds = (System.nanoTime() - wallStart) / 1e9;
-            Summary summary = new Summary(cells, rounds, seconds, warmup, cores, rssKib, wallSeconds);
+            Summary summary = new Summary(cells, rounds, seconds, warmup, options, cores, rssKib, wallSeconds);
             summary.print(out);
             summary.writeReport(report);
             out.println("report: " + report.resolve("README.md"));
@@ -248,7 +247,7 @@ public final class OverheadBenchmark {
     }
 
     /** The figures of a whole run, as text and as a report. */
-    record Summary(Map<Integer, Map<Route, Cell>> cells, int rounds, int seconds, int warmup, int cores, long rssKib,
+    record Summary(Map<Integer, Map<Route, Cell>> cells, int rounds, int seconds, int warmup, String options, int cores, long rssKib,
                    double wallSeconds) {
 
         Cell cell(int connections, Route route) {
@@ -341,7 +340,7 @@ public final class OverheadBenchmark {
             }
             StringBuilder md = new StringBuilder();
             md.append("# Overhead: Bastion against nginx in front of the same upstream\n\n");
-            md.append("Made by `./bastion bench overhead").append(rounds == QUICK_ROUNDS && seconds == QUICK_SECONDS ? " --quick" : "")
+            md.append("Made by `./bastion bench overhead").append(options.isEmpty() ? "" : " " + options)
                     .append("` on ").append(ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z")))
                     .append(String.format(Locale.ROOT, " (%d rounds of %d s per route and connection count, after %d s of warm-up; %.0f s in all).%n%n",
                             rounds, seconds, warmup, wallSeconds));
@@ -351,7 +350,7 @@ public final class OverheadBenchmark {
             md.append("- nginx: `proxy_pass` with keep-alive upstream connections, ").append(cores).append(" worker processes\n");
             md.append("- bastion: `BenchGateway` (key lookup, rate limiter, prepaid ledger, metering, Micrometer meters), ")
                     .append(cores).append(" event loops, JVM options `")
-                    .append(System.getenv().getOrDefault(GatewayProcess.OPTS_VARIABLE, GatewayProcess.DEFAULT_OPTS))
+                    .append(GatewayProcess.options())
                     .append("`, resident memory after the run ").append(rssKib / 1024).append(" MiB\n");
             md.append("- load: ").append(Wrk.version()).append(", closed loop, the same chat request on every route; everything shares the ")
                     .append(cores).append(" cores\n\n");

@@ -47,6 +47,9 @@ final class ChildJvm implements AutoCloseable {
         Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
+        for (int skipped = 0; line != null && !line.startsWith(readyPrefix) && skipped < 20; skipped++) {
+            line = out.readLine(); // what a JVM agent (a profiler) prints first
+        }
         if (line == null || !line.startsWith(readyPrefix)) {
             process.destroyForcibly();
             throw new IOException(main.getSimpleName() + " did not start (see " + log + "): " + line);

@@ -19,9 +19,16 @@ import java.io.IOException;
  *   <li>the Responses event {@code type}, and whether the document is an {@code error}.</li>
  * </ul>
  *
+ * <p>Duplicate keys are not looked for: the document comes from the operator's own worker, which could
+ * misreport usage as easily as repeat it, and the check cost a hash set per object on every stream event.
+ *
  * <p>Not thread-safe: one instance per relay. The buffer is neither retained nor released.
  */
 public final class ResponseInspector extends ByteBufJsonReader {
+
+    public ResponseInspector() {
+        super(false);
+    }
 
     /** A token count that was not reported. */
     public static final long UNKNOWN = -1;

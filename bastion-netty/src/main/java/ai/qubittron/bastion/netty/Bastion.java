@@ -71,6 +71,14 @@ public final class Bastion implements AutoCloseable {
         this.context = context;
     }
 
+    /**
+     * Connections the kernel may hold completed for the gateway before it accepts them: 4,096 (Linux caps
+     * it at {@code net.core.somaxconn}, 4,096 by default). With 1,024, clients opening a thousand streams a
+     * second at a gateway busy relaying thousands more overflowed the queue, and the connections the
+     * kernel then dropped were reset at their first request.
+     */
+    static final int ACCEPT_BACKLOG = 4096;
+
     /** A builder with every default (see each setter). */
     public static Builder builder() {
         return new Builder();
@@ -92,7 +100,7 @@ public final class Bastion implements AutoCloseable {
             server = new ServerBootstrap()
                     .group(group)
                     .channel(transport.serverChannel())
-                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .option(ChannelOption.SO_BACKLOG, ACCEPT_BACKLOG)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)

@@ -42,7 +42,7 @@ public final class StreamsBenchmark {
     static final int QUICK_SECONDS = 10;
     static final int MAX_TOKENS = 100;
     static final int WARMUP_STREAMS = 500;
-    static final int WARMUP_SECONDS = 10;
+    static final int WARMUP_SECONDS = 20;
     static final int[] ITL_MILLIS = {20, 30, 40, 50};
     static final double TARGET_ADDED_MILLIS = 1.0;
     static final long TARGET_HEAP_MIB = 512;

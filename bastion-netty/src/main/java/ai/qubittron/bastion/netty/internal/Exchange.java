@@ -777,18 +777,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     /** Forgets a response that never reached the client, before the request moves to another worker. */
     private void discardResponse() {
-        if (buffered != null) {
-            buffered.release();
-            buffered = null;
-        }
-        if (held != null) {
-            held.release();
-            held = null;
-        }
-        if (framer != null) {
-            framer.discard();
-            framer = null;
-        }
+        releaseResponse();
+        framer = null;
         streamHead = null;
         streamed = false;
         meter.restartResponse();
@@ -796,6 +786,11 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     private void releaseBuffers() {
         request.release();
+        releaseResponse();
+    }
+
+    /** Releases what the exchange holds of the upstream's response. */
+    private void releaseResponse() {
         if (buffered != null) {
             buffered.release();
             buffered = null;

@@ -51,7 +51,9 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  *
  * <p>Thread-safe. The gateway runs on its own event loops ({@link Builder#ioThreads(int)}); each
- * client connection, and the upstream connections that serve it, stay on one loop.
+ * client connection, and the upstream connections that serve it, stay on one loop. One more thread
+ * accepts connections and hands each to a loop, so that loops busy relaying never leave clients
+ * waiting in the kernel's accept queue.
  *
  * <p>With a {@link Builder#meterRegistry(MeterRegistry) meter registry}, the gateway's meters are in it:
  * request meters from the first request on, and each worker's gauges from {@link #start()} (or
@@ -62,6 +64,8 @@ public final class Bastion implements AutoCloseable {
     private final Builder config;
     private final GatewayContext context;
     private EventLoopGroup group;
+    /** Accepts connections on a thread of its own: relaying streams on the I/O loops must not starve accepting. */
+    private EventLoopGroup acceptGroup;
     private Channel server;
     private EventLoopGroup probeGroup;
     private LoadProbe probe;
@@ -96,9 +100,10 @@ public final class Bastion implements AutoCloseable {
         }
         Transport transport = Transport.best();
         group = transport.newGroup(config.ioThreads, "bastion-io");
+        acceptGroup = transport.newGroup(1, "bastion-accept");
         try {
             server = new ServerBootstrap()
-                    .group(group)
+                    .group(acceptGroup, group)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, ACCEPT_BACKLOG)
                     .option(ChannelOption.SO_REUSEADDR, true)
@@ -111,7 +116,9 @@ public final class Bastion implements AutoCloseable {
                     .channel();
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            acceptGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             group = null;
+            acceptGroup = null;
             server = null;
             throw new IllegalStateException("cannot listen on " + config.host + ":" + config.port + ": " + e.getMessage(), e);
         }
@@ -251,6 +258,8 @@ public final class Bastion implements AutoCloseable {
             probeGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             probeGroup = null;
         }
+        acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        acceptGroup = null;
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         group = null;
         server = null;

@@ -52,7 +52,10 @@ final class StreamClient implements AutoCloseable {
         final Histogram ttfbMicros = new Histogram(MAX_MICROS, 3);
         final Histogram addedGapMicros = new Histogram(MAX_MICROS, 3);
         long streamsCompleted;
+        /** Events in the measured window. */
         long events;
+        /** Events of the whole phase: ramp, window and the streams' ends after it. */
+        long allEvents;
         long errors;
         long unknownWorker;
         String firstError;
@@ -229,6 +232,7 @@ final class StreamClient implements AutoCloseable {
             if (measured) {
                 result.events++;
             }
+            result.allEvents++;
             eventsThisStream++;
             lastEventNanos = now;
         }

@@ -150,10 +150,9 @@ public final class StreamsBenchmark {
                         PATH, KEY, BODY, streams, rampNanos, measureNanos, itlBySalt);
                 sampler.join();
                 ProcessCpu.Sample spent = cpu.sample().minus(before);
-                long allEvents = Math.max(1, through.events);
+                // the whole phase's CPU over all its events: each stream's request costs are in it too
                 gatewayPhase = new Phase("bastion", through, seconds, memory[0], memory[1],
-                        // CPU over the whole phase, events counted in the window: an upper bound per event
-                        (double) spent.totalMicros() / allEvents * seconds / (seconds + rampNanos / 1e9));
+                        (double) spent.totalMicros() / Math.max(1, through.allEvents));
                 check(gatewayPhase);
             }
             double wallSeconds = (System.nanoTime() - wallStart) / 1e9;

@@ -126,10 +126,10 @@ public final class OverheadBenchmark {
                     seconds = QUICK_SECONDS;
                     warmup = QUICK_WARMUP;
                 }
-                case "--rounds" -> rounds = positive(args, ++i);
-                case "--seconds" -> seconds = positive(args, ++i);
-                case "--warmup" -> warmup = positive(args, ++i);
-                case "--report" -> report = Path.of(value(args, ++i));
+                case "--rounds" -> rounds = Options.positive(args, ++i);
+                case "--seconds" -> seconds = Options.positive(args, ++i);
+                case "--warmup" -> warmup = Options.positive(args, ++i);
+                case "--report" -> report = Path.of(Options.value(args, ++i));
                 case "-h", "--help" -> {
                     System.out.println("usage: bastion bench overhead [--quick] [--rounds N] [--seconds S] [--warmup S] [--report DIR]");
                     return;
@@ -377,20 +377,5 @@ public final class OverheadBenchmark {
         private static String pass(boolean ok) {
             return ok ? "PASS" : "FAIL";
         }
-    }
-
-    private static String value(String[] args, int i) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(args[i - 1] + " needs a value");
-        }
-        return args[i];
-    }
-
-    private static int positive(String[] args, int i) {
-        int v = Integer.parseInt(value(args, i));
-        if (v < 1) {
-            throw new IllegalArgumentException(args[i - 1] + ": must be >= 1, got " + v);
-        }
-        return v;
     }
 }

@@ -67,9 +67,9 @@ public final class StreamsBenchmark {
                     streams = QUICK_STREAMS;
                     seconds = QUICK_SECONDS;
                 }
-                case "--streams" -> streams = Integer.parseInt(args[++i]);
-                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-                case "--report" -> report = Path.of(args[++i]);
+                case "--streams" -> streams = Options.positive(args, ++i);
+                case "--seconds" -> seconds = Options.positive(args, ++i);
+                case "--report" -> report = Path.of(Options.value(args, ++i));
                 case "-h", "--help" -> {
                     System.out.println("usage: bastion bench streams [--quick] [--streams N] [--seconds S] [--report DIR]");
                     return;

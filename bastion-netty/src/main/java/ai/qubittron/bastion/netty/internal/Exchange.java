@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -270,7 +271,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
                 .set(HttpHeaderNames.ACCEPT, inspected.stream() ? TEXT_EVENT_STREAM : HttpHeaderValues.APPLICATION_JSON)
                 .set(HttpResponses.X_REQUEST_ID, requestId);
         ch.write(head, ch.voidPromise());
-        ch.writeAndFlush(new DefaultLastHttpContent(body)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        ch.writeAndFlush(new DefaultLastHttpContent(body, EmptyHttpHeaders.INSTANCE))
+                .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         // the connection is on this event loop: the request has been encoded and handed to the socket
         ownNanos += System.nanoTime() - ownSince;
         written = true;

@@ -1,8 +1,13 @@
 package ai.qubittron.bastion.bench.metering;
 
 import ai.qubittron.bastion.core.metering.ResponseInspector;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.async.ByteBufferFeeder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -20,7 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The per-chunk cost of watching a stream: inspecting one streamed chat token chunk and the final usage
- * chunk. Run: {@code java -jar bastion-bench/target/benchmarks.jar ResponseInspector -prof gc}.
+ * chunk. The peer, {@link #jacksonTokenChunk}, only tokenizes the token chunk with Jackson's non-blocking
+ * parser fed from the buffer's NIO view, as the inspector did before it had a scanner of its own.
+ * Run: {@code java -jar bastion-bench/target/benchmarks.jar ResponseInspector -prof gc}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -29,6 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class ResponseInspectorBenchmark {
+
+    private static final JsonFactory JACKSON = new JsonFactory();
 
     private final ResponseInspector inspector = new ResponseInspector();
     private ByteBuf tokenChunk;
@@ -58,6 +67,21 @@ public class ResponseInspectorBenchmark {
     @Benchmark
     public boolean tokenChunk() {
         return inspector.inspect(tokenChunk) && inspector.carriesTokens();
+    }
+
+    @Benchmark
+    public int jacksonTokenChunk() throws IOException {
+        int tokens = 0;
+        try (JsonParser parser = JACKSON.createNonBlockingByteBufferParser()) {
+            ByteBufferFeeder feeder = (ByteBufferFeeder) parser.getNonBlockingInputFeeder();
+            feeder.feedInput(tokenChunk.nioBuffer());
+            feeder.endOfInput();
+            JsonToken token;
+            while ((token = parser.nextToken()) != null && token != JsonToken.NOT_AVAILABLE) {
+                tokens++;
+            }
+        }
+        return tokens;
     }
 
     @Benchmark

@@ -15,9 +15,9 @@ import java.nio.ByteBuffer;
  * built. Subclasses look at the tokens they care about in {@link #onToken}, tracking where they are
  * with {@link #depth()} and {@link #fieldAt(int)}.
  *
- * <p>Duplicate keys are rejected ({@link StreamReadFeature#STRICT_DUPLICATE_DETECTION}) unless the
- * subclass says otherwise: the gateway and the upstream must never disagree about which {@code model} a
- * request names.
+ * <p>Duplicate keys are rejected ({@link StreamReadFeature#STRICT_DUPLICATE_DETECTION}): the gateway and
+ * the upstream must never disagree about which {@code model} a request names. (Upstream documents, read
+ * once per streamed token, are read by the allocation-free {@link JsonScanner} instead.)
  *
  * <p>Not thread-safe; one instance reads one document at a time on one thread. The buffer is not
  * retained, released or moved: ownership stays with the caller.
@@ -27,26 +27,11 @@ public abstract class ByteBufJsonReader {
     private static final JsonFactory STRICT = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
-    private static final JsonFactory LENIENT = JsonFactory.builder().build();
     private static final int MAX_TRACKED_DEPTH = 8;
 
-    private final JsonFactory factory;
     private final String[] fields = new String[MAX_TRACKED_DEPTH + 1];
     private final boolean[] arrays = new boolean[MAX_TRACKED_DEPTH + 1];
     private int depth;
-
-    /** A reader that rejects duplicate keys. */
-    protected ByteBufJsonReader() {
-        this(true);
-    }
-
-    /**
-     * A reader that rejects duplicate keys, or not: duplicate detection keeps a hash set per object of more
-     * than two members, which a reader of documents from a trusted source need not pay for.
-     */
-    protected ByteBufJsonReader(boolean rejectDuplicates) {
-        this.factory = rejectDuplicates ? STRICT : LENIENT;
-    }
 
     /**
      * Reads the whole document; {@link #onToken} sees every token, then {@link #onEnd} runs.
@@ -56,7 +41,7 @@ public abstract class ByteBufJsonReader {
      */
     protected final void read(ByteBuf json) throws IOException {
         depth = 0;
-        try (JsonParser parser = factory.createNonBlockingByteBufferParser()) {
+        try (JsonParser parser = STRICT.createNonBlockingByteBufferParser()) {
             ByteBufferFeeder feeder = (ByteBufferFeeder) parser.getNonBlockingInputFeeder();
             int values = 0;
             if (json.isReadable()) {

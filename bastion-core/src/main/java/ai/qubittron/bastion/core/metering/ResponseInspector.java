@@ -1,10 +1,8 @@
 package ai.qubittron.bastion.core.metering;
 
-import ai.qubittron.bastion.core.json.ByteBufJsonReader;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
+import ai.qubittron.bastion.core.json.JsonScanner;
 import io.netty.buffer.ByteBuf;
-import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Reads what metering needs from an upstream JSON document: a whole non-streamed response, or the data
@@ -19,20 +17,52 @@ import java.io.IOException;
  *   <li>the Responses event {@code type}, and whether the document is an {@code error}.</li>
  * </ul>
  *
+ * <p>It reads with a {@link JsonScanner}, which validates the document and allocates nothing: this runs
+ * once per streamed token. Member names are matched against the few above, never decoded into strings;
+ * the Responses event types the gateway sees on every stream are constants.
+ *
  * <p>Duplicate keys are not looked for: the document comes from the operator's own worker, which could
- * misreport usage as easily as repeat it, and the check cost a hash set per object on every stream event.
+ * misreport usage as easily as repeat it; the last value read wins.
  *
  * <p>Not thread-safe: one instance per relay. The buffer is neither retained nor released.
  */
-public final class ResponseInspector extends ByteBufJsonReader {
-
-    public ResponseInspector() {
-        super(false);
-    }
+public final class ResponseInspector {
 
     /** A token count that was not reported. */
     public static final long UNKNOWN = -1;
 
+    /** Names the inspector looks for, at any level (their meaning depends on where they are). */
+    private static final int OTHER = 0;
+    private static final int USAGE = 1;
+    private static final int RESPONSE = 2;
+    private static final int CHOICES = 3;
+    private static final int TYPE = 4;
+    private static final int ERROR = 5;
+    private static final int PROMPT_TOKENS = 6;
+    private static final int INPUT_TOKENS = 7;
+    private static final int COMPLETION_TOKENS = 8;
+    private static final int OUTPUT_TOKENS = 9;
+    private static final int FINISH_REASON = 10;
+    private static final int TEXT = 11;
+    private static final int DELTA = 12;
+    private static final int ROLE = 13;
+    private static final byte[][] NAMES = names("", "usage", "response", "choices", "type", "error", "prompt_tokens",
+            "input_tokens", "completion_tokens", "output_tokens", "finish_reason", "text", "delta", "role");
+
+    /** Responses stream event types seen on every stream, answered without a new string. */
+    private static final String[] KNOWN_TYPES = {
+        "response.created", "response.in_progress", "response.output_item.added", "response.content_part.added",
+        "response.output_text.delta", "response.output_text.done", "response.content_part.done",
+        "response.output_item.done", "response.completed", "response.incomplete", "response.failed",
+        "response.reasoning_text.delta", "response.function_call_arguments.delta",
+    };
+    private static final byte[][] KNOWN_TYPE_BYTES = names(KNOWN_TYPES);
+    private static final byte[] DELTA_SUFFIX = ".delta".getBytes(StandardCharsets.US_ASCII);
+    private static final int TRACKED_DEPTH = 4;
+
+    private final JsonScanner scanner = new JsonScanner();
+    /** The name of the member being read in the object at each level (1 = top), up to {@link #TRACKED_DEPTH}. */
+    private final int[] fields = new int[TRACKED_DEPTH + 1];
     private long inputTokens;
     private long outputTokens;
     private boolean tokens;
@@ -55,81 +85,122 @@ public final class ResponseInspector extends ByteBufJsonReader {
         error = false;
         choices = 0;
         type = null;
-        try {
-            read(json);
-            return true;
-        } catch (IOException e) {
-            return false;
+        JsonScanner s = scanner;
+        s.reset(json);
+        int token;
+        while ((token = s.next()) > JsonScanner.END) {
+            int depth = s.depth();
+            if (token == JsonScanner.FIELD_NAME) {
+                if (depth <= TRACKED_DEPTH) {
+                    fields[depth] = nameOf(s);
+                }
+                continue;
+            }
+            if (token == JsonScanner.END_OBJECT || token == JsonScanner.END_ARRAY) {
+                continue;
+            }
+            boolean start = token == JsonScanner.START_OBJECT || token == JsonScanner.START_ARRAY;
+            if (start && depth <= TRACKED_DEPTH) {
+                fields[depth] = OTHER;
+            }
+            // the depth of the container the value is in (a start token's own container not counted)
+            int level = start ? depth - 1 : depth;
+            if (level > 0) {
+                onValue(level, token);
+            }
         }
+        return token == JsonScanner.END;
     }
 
-    @Override
-    protected void onToken(JsonToken token, JsonParser p) throws IOException {
-        int depth = depth();
-        if (token == JsonToken.FIELD_NAME || token == JsonToken.END_OBJECT || token == JsonToken.END_ARRAY
-                || depth == 0) {
-            return;
-        }
-        String top = fieldAt(1);
-        if (top == null) {
-            return;
-        }
-        switch (top) {
-            case "usage" -> {
-                if (depth == 2) {
-                    usage(fieldAt(2), token, p);
+    private void onValue(int level, int token) {
+        switch (fieldAt(1)) {
+            case USAGE -> {
+                if (level == 2) {
+                    usage(fieldAt(2), token);
                 }
             }
-            case "response" -> {
-                if (depth == 3 && "usage".equals(fieldAt(2))) {
-                    usage(fieldAt(3), token, p);
+            case RESPONSE -> {
+                if (level == 3 && fieldAt(2) == USAGE) {
+                    usage(fieldAt(3), token);
                 }
             }
-            case "choices" -> {
-                if (depth == 2 && isArrayAt(2) && token == JsonToken.START_OBJECT) {
+            case CHOICES -> {
+                if (level == 2 && scanner.isArrayAt(2) && token == JsonScanner.START_OBJECT) {
                     choices++;
-                } else if (depth >= 3 && isArrayAt(2)) {
-                    choice(depth, token, p);
+                } else if (level >= 3 && scanner.isArrayAt(2)) {
+                    choice(level, token);
                 }
             }
-            case "type" -> {
-                if (depth == 1 && token == JsonToken.VALUE_STRING) {
-                    type = p.getText();
-                    if (type.endsWith(".delta")) {
-                        tokens = true;
-                    }
+            case TYPE -> {
+                if (level == 1 && token == JsonScanner.STRING) {
+                    type = typeOf(scanner);
+                    tokens |= scanner.textEndsWith(DELTA_SUFFIX);
                 }
             }
-            case "error" -> error |= depth == 1 && token == JsonToken.START_OBJECT;
+            case ERROR -> error |= level == 1 && token == JsonScanner.START_OBJECT;
             default -> {
                 // not metered
             }
         }
     }
 
-    private void choice(int depth, JsonToken token, JsonParser p) throws IOException {
-        String member = fieldAt(3);
-        if (depth == 3 && "finish_reason".equals(member)) {
-            finished |= token != JsonToken.VALUE_NULL;
-        } else if (depth == 3 && "text".equals(member)) {
-            tokens |= token == JsonToken.VALUE_STRING && p.getTextLength() > 0;
-        } else if (depth == 4 && "delta".equals(member) && !"role".equals(fieldAt(4))) {
-            tokens |= token == JsonToken.START_ARRAY || token == JsonToken.START_OBJECT
-                    || (token == JsonToken.VALUE_STRING && p.getTextLength() > 0);
+    private void choice(int level, int token) {
+        int member = fieldAt(3);
+        if (level == 3 && member == FINISH_REASON) {
+            finished |= token != JsonScanner.NULL;
+        } else if (level == 3 && member == TEXT) {
+            tokens |= token == JsonScanner.STRING && !scanner.textEmpty();
+        } else if (level == 4 && member == DELTA && fieldAt(4) != ROLE) {
+            tokens |= token == JsonScanner.START_ARRAY || token == JsonScanner.START_OBJECT
+                    || (token == JsonScanner.STRING && !scanner.textEmpty());
         }
     }
 
-    private void usage(String field, JsonToken token, JsonParser p) throws IOException {
-        if (token != JsonToken.VALUE_NUMBER_INT || field == null) {
+    private void usage(int field, int token) {
+        if (token != JsonScanner.NUMBER_INT || !scanner.fitsLong()) {
             return;
         }
         switch (field) {
-            case "prompt_tokens", "input_tokens" -> inputTokens = p.getLongValue();
-            case "completion_tokens", "output_tokens" -> outputTokens = p.getLongValue();
+            case PROMPT_TOKENS, INPUT_TOKENS -> inputTokens = scanner.longValue();
+            case COMPLETION_TOKENS, OUTPUT_TOKENS -> outputTokens = scanner.longValue();
             default -> {
                 // total_tokens and details are derived
             }
         }
+    }
+
+    /**
+     * The name of the member being read in the object at {@code level}; {@link #OTHER} when that container
+     * is an array, is deeper than tracked, or is not open.
+     */
+    private int fieldAt(int level) {
+        return level <= TRACKED_DEPTH && level <= scanner.depth() && !scanner.isArrayAt(level) ? fields[level] : OTHER;
+    }
+
+    private static int nameOf(JsonScanner s) {
+        for (int i = 1; i < NAMES.length; i++) {
+            if (s.textEquals(NAMES[i])) {
+                return i;
+            }
+        }
+        return OTHER;
+    }
+
+    private static String typeOf(JsonScanner s) {
+        for (int i = 0; i < KNOWN_TYPE_BYTES.length; i++) {
+            if (s.textEquals(KNOWN_TYPE_BYTES[i])) {
+                return KNOWN_TYPES[i];
+            }
+        }
+        return s.text();
+    }
+
+    private static byte[][] names(String... names) {
+        byte[][] bytes = new byte[names.length][];
+        for (int i = 0; i < names.length; i++) {
+            bytes[i] = names[i].getBytes(StandardCharsets.US_ASCII);
+        }
+        return bytes;
     }
 
     /** Whether the document reported token usage (both input and output counts). */

@@ -1,0 +1,530 @@
+package ai.qubittron.bastion.core.json;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A validating JSON tokenizer that reads a {@link ByteBuf} in place and allocates nothing: tokens are
+ * reported as kinds and byte ranges, names and strings are compared against ASCII constants without
+ * being decoded, and integers are read as {@code long}s. It checks the JSON grammar (RFC 8259): structure,
+ * string escapes and control characters, number syntax, literals, a single top-level value; it does not
+ * check that strings are valid UTF-8, which no question it answers depends on.
+ *
+ * <p>It is for documents whose few known members are looked up as they stream by — the worker's
+ * responses and stream events, one per token on the hot path — where Jackson's parser cost an object
+ * graph (parser, contexts, text buffer, symbol table) per document.
+ *
+ * <p>Use: {@link #reset} on a document, then {@link #next} until it returns {@link #END} (the document
+ * was one well-formed value) or {@link #ERROR} (it was not; the scanner then stays in error). Not
+ * thread-safe; one instance reads one document at a time. The buffer is only read, between its reader
+ * and writer indexes; it is neither retained nor released, and must not change while it is read.
+ */
+public final class JsonScanner {
+
+    /** {@link #next} results. */
+    public static final int ERROR = -1;
+    public static final int END = 0;
+    public static final int START_OBJECT = 1;
+    public static final int END_OBJECT = 2;
+    public static final int START_ARRAY = 3;
+    public static final int END_ARRAY = 4;
+    /** A member's name; {@link #textStart()}/{@link #textEnd()} bound it inside its quotes. */
+    public static final int FIELD_NAME = 5;
+    public static final int STRING = 6;
+    /** An integer without fraction or exponent; {@link #longValue()} reads it. */
+    public static final int NUMBER_INT = 7;
+    /** A number with a fraction or an exponent. */
+    public static final int NUMBER_FLOAT = 8;
+    public static final int TRUE = 9;
+    public static final int FALSE = 10;
+    public static final int NULL = 11;
+
+    /** Containers nested deeper than this make the document an {@link #ERROR} (as Jackson's default limit). */
+    public static final int MAX_DEPTH = 1000;
+
+    private static final int EXPECT_VALUE = 0;
+    /** After '{': a name or '}'. */
+    private static final int EXPECT_FIRST_NAME = 1;
+    /** After ',' in an object: a name. */
+    private static final int EXPECT_NAME = 2;
+    /** After a name: ':' then a value. */
+    private static final int EXPECT_COLON = 3;
+    /** After '[': a value or ']'. */
+    private static final int EXPECT_FIRST_ELEMENT = 4;
+    /** After a value inside a container: ',' or its end. */
+    private static final int EXPECT_SEPARATOR = 5;
+    /** After the top-level value: only whitespace. */
+    private static final int EXPECT_EOF = 6;
+    private static final int FAILED = 7;
+
+    private static final byte[] TRUE_BYTES = {'t', 'r', 'u', 'e'};
+    private static final byte[] FALSE_BYTES = {'f', 'a', 'l', 's', 'e'};
+    private static final byte[] NULL_BYTES = {'n', 'u', 'l', 'l'};
+
+    private ByteBuf buf;
+    private int pos;
+    private int end;
+    private int state;
+    private int depth;
+    /** Bit i: whether the container at depth i + 1 is an array (up to 64 levels; deeper ones in {@link #deepArrays}). */
+    private long arrays;
+    private boolean[] deepArrays;
+    private int tokenStart;
+    private int textStart;
+    private int textEnd;
+    private boolean escaped;
+    private long longValue;
+    private boolean longOverflow;
+
+    /** Starts reading {@code json} from its reader index to its writer index. */
+    public void reset(ByteBuf json) {
+        buf = json;
+        pos = json.readerIndex();
+        end = json.writerIndex();
+        state = EXPECT_VALUE;
+        depth = 0;
+        arrays = 0;
+    }
+
+    /** The depth of the containers enclosing the last token (a start token counts the container it opens). */
+    public int depth() {
+        return depth;
+    }
+
+    /** Whether the container at {@code level} (1 = the top-level value) is an array; false past {@link #depth()}. */
+    public boolean isArrayAt(int level) {
+        if (level < 1 || level > depth) {
+            return false;
+        }
+        return level <= 64 ? (arrays & (1L << (level - 1))) != 0 : deepArrays[level];
+    }
+
+    /** The absolute index of the last token's first byte (a string's opening quote). */
+    public int tokenStart() {
+        return tokenStart;
+    }
+
+    /** The absolute index just past the last token. */
+    public int tokenEnd() {
+        return pos;
+    }
+
+    /** For a {@link #STRING} or {@link #FIELD_NAME}: the index of its first byte after the opening quote. */
+    public int textStart() {
+        return textStart;
+    }
+
+    /** For a {@link #STRING} or {@link #FIELD_NAME}: the index of its closing quote. */
+    public int textEnd() {
+        return textEnd;
+    }
+
+    /** For a {@link #STRING} or {@link #FIELD_NAME}: whether its raw bytes are empty (then so is its value). */
+    public boolean textEmpty() {
+        return textEnd == textStart;
+    }
+
+    /**
+     * For a {@link #STRING} or {@link #FIELD_NAME}: whether its value is {@code ascii}, escapes decoded
+     * ({@code "\u0075sage"} is {@code usage}).
+     */
+    public boolean textEquals(byte[] ascii) {
+        if (!escaped) {
+            int length = textEnd - textStart;
+            if (length != ascii.length) {
+                return false;
+            }
+            for (int i = 0; i < length; i++) {
+                if (buf.getByte(textStart + i) != ascii[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        int i = textStart;
+        int matched = 0;
+        while (i < textEnd) {
+            int c = buf.getByte(i) & 0xff;
+            if (c == '\\') {
+                int e = buf.getByte(i + 1);
+                if (e == 'u') {
+                    c = hex4(i + 2);
+                    i += 6;
+                } else {
+                    c = unescape(e);
+                    i += 2;
+                }
+            } else {
+                i++;
+            }
+            if (matched >= ascii.length || c != ascii[matched]) {
+                return false;
+            }
+            matched++;
+        }
+        return matched == ascii.length;
+    }
+
+    /** For a {@link #STRING} or {@link #FIELD_NAME}: whether its value ends with {@code ascii} (no escapes decoded). */
+    public boolean textEndsWith(byte[] ascii) {
+        if (escaped) {
+            return text().endsWith(new String(ascii, StandardCharsets.US_ASCII));
+        }
+        if (textEnd - textStart < ascii.length) {
+            return false;
+        }
+        int from = textEnd - ascii.length;
+        for (int i = 0; i < ascii.length; i++) {
+            if (buf.getByte(from + i) != ascii[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** For a {@link #STRING} or {@link #FIELD_NAME}: its value as a new String (allocates; for the rare cases). */
+    public String text() {
+        if (!escaped) {
+            return buf.toString(textStart, textEnd - textStart, StandardCharsets.UTF_8);
+        }
+        StringBuilder out = new StringBuilder(textEnd - textStart);
+        int i = textStart;
+        int runStart = i;
+        while (i < textEnd) {
+            if (buf.getByte(i) != '\\') {
+                i++;
+                continue;
+            }
+            out.append(buf.toString(runStart, i - runStart, StandardCharsets.UTF_8));
+            int e = buf.getByte(i + 1);
+            if (e == 'u') {
+                out.append((char) hex4(i + 2));
+                i += 6;
+            } else {
+                out.append((char) unescape(e));
+                i += 2;
+            }
+            runStart = i;
+        }
+        return out.append(buf.toString(runStart, textEnd - runStart, StandardCharsets.UTF_8)).toString();
+    }
+
+    /** For a {@link #NUMBER_INT}: whether it fits a {@code long}. */
+    public boolean fitsLong() {
+        return !longOverflow;
+    }
+
+    /** For a {@link #NUMBER_INT} that {@link #fitsLong()}: its value. */
+    public long longValue() {
+        return longValue;
+    }
+
+    /** Reads the next token. */
+    public int next() {
+        if (state == FAILED) {
+            return ERROR;
+        }
+        int c = skipWhitespace();
+        if (state == EXPECT_EOF) {
+            return c < 0 ? END : fail();
+        }
+        if (c < 0) {
+            return fail();
+        }
+        tokenStart = pos;
+        switch (state) {
+            case EXPECT_FIRST_NAME -> {
+                if (c == '}') {
+                    pos++;
+                    return endContainer(false);
+                }
+                return name(c);
+            }
+            case EXPECT_NAME -> {
+                return name(c);
+            }
+            case EXPECT_COLON -> {
+                if (c != ':') {
+                    return fail();
+                }
+                pos++;
+                c = skipWhitespace();
+                if (c < 0) {
+                    return fail();
+                }
+                tokenStart = pos;
+                return value(c);
+            }
+            case EXPECT_FIRST_ELEMENT -> {
+                if (c == ']') {
+                    pos++;
+                    return endContainer(true);
+                }
+                return value(c);
+            }
+            case EXPECT_SEPARATOR -> {
+                boolean array = isArrayAt(depth);
+                if (c == ',') {
+                    pos++;
+                    if (!array) {
+                        state = EXPECT_NAME;
+                        c = skipWhitespace();
+                        if (c < 0) {
+                            return fail();
+                        }
+                        tokenStart = pos;
+                        return name(c);
+                    }
+                    c = skipWhitespace();
+                    if (c < 0) {
+                        return fail();
+                    }
+                    tokenStart = pos;
+                    return value(c);
+                }
+                if (c == (array ? ']' : '}')) {
+                    pos++;
+                    return endContainer(array);
+                }
+                return fail();
+            }
+            default -> {
+                return value(c);
+            }
+        }
+    }
+
+    /** The byte at the position after whitespace, or -1 at the end; does not consume it. */
+    private int skipWhitespace() {
+        while (pos < end) {
+            int c = buf.getByte(pos);
+            if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+                return c & 0xff;
+            }
+            pos++;
+        }
+        return -1;
+    }
+
+    private int name(int c) {
+        if (c != '"' || !string()) {
+            return fail();
+        }
+        state = EXPECT_COLON;
+        return FIELD_NAME;
+    }
+
+    private int value(int c) {
+        switch (c) {
+            case '{' -> {
+                pos++;
+                return startContainer(false);
+            }
+            case '[' -> {
+                pos++;
+                return startContainer(true);
+            }
+            case '"' -> {
+                if (!string()) {
+                    return fail();
+                }
+                return afterValue(STRING);
+            }
+            case 't' -> {
+                return literal(TRUE_BYTES) ? afterValue(TRUE) : fail();
+            }
+            case 'f' -> {
+                return literal(FALSE_BYTES) ? afterValue(FALSE) : fail();
+            }
+            case 'n' -> {
+                return literal(NULL_BYTES) ? afterValue(NULL) : fail();
+            }
+            default -> {
+                int number = number(c);
+                return number == ERROR ? fail() : afterValue(number);
+            }
+        }
+    }
+
+    /** Consumes {@code literal} at pos, if it is there. */
+    private boolean literal(byte[] literal) {
+        if (pos + literal.length > end) {
+            return false;
+        }
+        for (int i = 0; i < literal.length; i++) {
+            if (buf.getByte(pos + i) != literal[i]) {
+                return false;
+            }
+        }
+        pos += literal.length;
+        return true;
+    }
+
+    private int startContainer(boolean array) {
+        if (depth == MAX_DEPTH) {
+            return fail();
+        }
+        depth++;
+        if (depth <= 64) {
+            long bit = 1L << (depth - 1);
+            arrays = array ? arrays | bit : arrays & ~bit;
+        } else {
+            if (deepArrays == null) {
+                deepArrays = new boolean[MAX_DEPTH + 1];
+            }
+            deepArrays[depth] = array;
+        }
+        state = array ? EXPECT_FIRST_ELEMENT : EXPECT_FIRST_NAME;
+        return array ? START_ARRAY : START_OBJECT;
+    }
+
+    private int endContainer(boolean array) {
+        depth--;
+        return afterValue(array ? END_ARRAY : END_OBJECT);
+    }
+
+    private int afterValue(int token) {
+        state = depth == 0 ? EXPECT_EOF : EXPECT_SEPARATOR;
+        return token;
+    }
+
+    /** Reads a string from its opening quote at pos; false when it is malformed or unterminated. */
+    private boolean string() {
+        int i = pos + 1;
+        textStart = i;
+        escaped = false;
+        while (i < end) {
+            int c = buf.getByte(i) & 0xff;
+            if (c == '"') {
+                textEnd = i;
+                pos = i + 1;
+                return true;
+            }
+            if (c < 0x20) {
+                return false;
+            }
+            if (c == '\\') {
+                escaped = true;
+                if (i + 1 >= end) {
+                    return false;
+                }
+                int e = buf.getByte(i + 1);
+                if (e == 'u') {
+                    if (i + 6 > end || hex4(i + 2) < 0) {
+                        return false;
+                    }
+                    i += 6;
+                } else if (unescape(e) < 0) {
+                    return false;
+                } else {
+                    i += 2;
+                }
+            } else {
+                i++;
+            }
+        }
+        return false;
+    }
+
+    /** The value of 4 hex digits at {@code at}, or -1. */
+    private int hex4(int at) {
+        int value = 0;
+        for (int i = 0; i < 4; i++) {
+            int d = Character.digit(buf.getByte(at + i), 16);
+            if (d < 0) {
+                return -1;
+            }
+            value = value << 4 | d;
+        }
+        return value;
+    }
+
+    private static int unescape(int e) {
+        return switch (e) {
+            case '"' -> '"';
+            case '\\' -> '\\';
+            case '/' -> '/';
+            case 'b' -> '\b';
+            case 'f' -> '\f';
+            case 'n' -> '\n';
+            case 'r' -> '\r';
+            case 't' -> '\t';
+            default -> -1;
+        };
+    }
+
+    /** Reads a number at pos: {@link #NUMBER_INT}, {@link #NUMBER_FLOAT} or {@link #ERROR}. */
+    private int number(int first) {
+        int i = pos;
+        boolean negative = first == '-';
+        if (negative) {
+            i++;
+        }
+        int digitsStart = i;
+        long value = 0;
+        boolean overflow = false;
+        while (i < end) {
+            int c = buf.getByte(i);
+            if (c < '0' || c > '9') {
+                break;
+            }
+            int d = c - '0';
+            // accumulate negatively so that Long.MIN_VALUE fits
+            if (value < (Long.MIN_VALUE + d) / 10) {
+                overflow = true;
+            } else {
+                value = value * 10 - d;
+            }
+            i++;
+        }
+        int digits = i - digitsStart;
+        if (digits == 0 || (digits > 1 && buf.getByte(digitsStart) == '0')) {
+            return ERROR;
+        }
+        boolean integer = true;
+        if (i < end && buf.getByte(i) == '.') {
+            integer = false;
+            int fractionStart = ++i;
+            while (i < end && isDigit(buf.getByte(i))) {
+                i++;
+            }
+            if (i == fractionStart) {
+                return ERROR;
+            }
+        }
+        if (i < end && (buf.getByte(i) == 'e' || buf.getByte(i) == 'E')) {
+            integer = false;
+            i++;
+            if (i < end && (buf.getByte(i) == '+' || buf.getByte(i) == '-')) {
+                i++;
+            }
+            int exponentStart = i;
+            while (i < end && isDigit(buf.getByte(i))) {
+                i++;
+            }
+            if (i == exponentStart) {
+                return ERROR;
+            }
+        }
+        pos = i;
+        if (!integer) {
+            return NUMBER_FLOAT;
+        }
+        if (!negative) {
+            overflow |= value == Long.MIN_VALUE;
+            value = -value;
+        }
+        longOverflow = overflow;
+        longValue = value;
+        return NUMBER_INT;
+    }
+
+    private static boolean isDigit(int c) {
+        return c >= '0' && c <= '9';
+    }
+
+    private int fail() {
+        state = FAILED;
+        return ERROR;
+    }
+}

@@ -3,8 +3,14 @@ package ai.qubittron.bastion.bench.inspect;
 import ai.qubittron.bastion.core.catalog.Endpoint;
 import ai.qubittron.bastion.core.inspect.InspectedRequest;
 import ai.qubittron.bastion.core.inspect.RequestInspector;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.async.ByteBufferFeeder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -23,7 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Request inspection of a typical chat body and of a 100 KB one, read from a direct buffer as the
- * gateway receives it. Run: {@code java -jar bastion-bench/target/benchmarks.jar RequestInspector -prof gc}.
+ * gateway receives it. The peer, {@link #jacksonStrict}, only tokenizes the same body with Jackson's
+ * non-blocking parser and duplicate detection, as the inspector did before it had a scanner of its own.
+ * Run: {@code java -jar bastion-bench/target/benchmarks.jar RequestInspector -prof gc}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -35,6 +43,9 @@ public class RequestInspectorBenchmark {
 
     @Param({"typical", "100kb"})
     public String body;
+
+    private static final JsonFactory STRICT = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private final RequestInspector inspector = new RequestInspector();
     private ByteBuf buffer;
@@ -53,6 +64,21 @@ public class RequestInspectorBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         buffer.release();
+    }
+
+    @Benchmark
+    public int jacksonStrict() throws IOException {
+        int tokens = 0;
+        try (JsonParser parser = STRICT.createNonBlockingByteBufferParser()) {
+            ByteBufferFeeder feeder = (ByteBufferFeeder) parser.getNonBlockingInputFeeder();
+            feeder.feedInput(buffer.nioBuffer());
+            feeder.endOfInput();
+            JsonToken token;
+            while ((token = parser.nextToken()) != null && token != JsonToken.NOT_AVAILABLE) {
+                tokens++;
+            }
+        }
+        return tokens;
     }
 
     @Benchmark

@@ -3,12 +3,10 @@ package ai.qubittron.bastion.core.inspect;
 import ai.qubittron.bastion.core.catalog.Endpoint;
 import ai.qubittron.bastion.core.error.ErrorKind;
 import ai.qubittron.bastion.core.error.GatewayException;
-import ai.qubittron.bastion.core.json.ByteBufJsonReader;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
+import ai.qubittron.bastion.core.json.JsonScanner;
+import ai.qubittron.bastion.core.json.MemberNames;
 import io.netty.buffer.ByteBuf;
-import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Validates a model request body and reads the few top-level fields the gateway acts on: {@code model},
@@ -17,20 +15,53 @@ import java.io.IOException;
  * the right type. Every other field is only tokenized (to prove the body is well-formed JSON) and left
  * for the upstream, byte for byte.
  *
+ * <p>The body is read by a {@link JsonScanner} that also checks its strings are well-formed UTF-8, and
+ * a member name repeated in one object is refused ({@link MemberNames}): the gateway and the worker must
+ * never read different values of one field. Nothing is allocated but the model's name and the result,
+ * unless an object has more than 16 members or a name has escapes.
+ *
  * <p>Failures are {@link GatewayException}s of kind {@link ErrorKind#INVALID_REQUEST} whose message
  * names the field, in the OpenAI API's wording.
  *
  * <p>Not thread-safe: one instance per event loop (or per request); {@link #inspect} may be called
  * again once it has returned. The body is neither retained nor released.
  */
-public final class RequestInspector extends ByteBufJsonReader {
+public final class RequestInspector {
 
     private static final int MAX_TOKENS = 0;
     private static final int MAX_COMPLETION_TOKENS = 1;
     private static final int MAX_OUTPUT_TOKENS = 2;
     /** Content part types whose token count the body's size does not bound (images, audio). */
-    private static final java.util.Set<String> MEDIA_TYPES =
-            java.util.Set.of("image_url", "input_image", "input_audio", "image", "audio", "input_file", "file");
+    private static final byte[][] MEDIA_TYPES = ascii("image_url", "input_image", "input_audio", "image", "audio",
+            "input_file", "file");
+
+    /** The member names the inspector acts on, by id (0: any other). */
+    private static final int OTHER = 0;
+    private static final int MODEL = 1;
+    private static final int STREAM = 2;
+    private static final int STORE = 3;
+    private static final int STREAM_OPTIONS = 4;
+    private static final int F_MAX_TOKENS = 5;
+    private static final int F_MAX_COMPLETION_TOKENS = 6;
+    private static final int F_MAX_OUTPUT_TOKENS = 7;
+    private static final int N = 8;
+    private static final int BEST_OF = 9;
+    private static final int MESSAGES = 10;
+    private static final int PROMPT = 11;
+    private static final int INPUT = 12;
+    private static final int INCLUDE_USAGE = 13;
+    private static final int TYPE = 14;
+    private static final String[] NAMES = {"", "model", "stream", "store", "stream_options", "max_tokens",
+        "max_completion_tokens", "max_output_tokens", "n", "best_of", "messages", "prompt", "input", "include_usage", "type"};
+    private static final byte[][] NAME_BYTES = ascii(NAMES);
+    private static final int TRACKED_DEPTH = 8;
+
+    private final JsonScanner scanner = new JsonScanner(true);
+    private final MemberNames names = new MemberNames();
+    /** The name of the member being read in the object at each level (1 = top), up to {@link #TRACKED_DEPTH}. */
+    private final int[] fields = new int[TRACKED_DEPTH + 1];
+    /** The body's reader index: offsets in the result are relative to it. */
+    private int base;
 
     private Endpoint endpoint;
     private boolean rootSeen;
@@ -84,17 +115,8 @@ public final class RequestInspector extends ByteBufJsonReader {
         if (!body.isReadable()) {
             throw invalid("The request body is empty; expected a JSON object.");
         }
-        try {
-            read(body);
-        } catch (GatewayException e) {
-            throw e;
-        } catch (JsonProcessingException e) {
-            // some failures (a nesting or length limit) carry no location
-            throw invalid("We could not parse the JSON body of your request: " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "." : " (at byte " + e.getLocation().getByteOffset() + ")."));
-        } catch (IOException e) {
-            throw invalid("We could not parse the JSON body of your request: " + e.getMessage() + ".");
-        }
+        read(body);
+        onEnd();
         // the limit the upstream applies: vLLM and SGLang read max_completion_tokens, else max_tokens, on chat;
         // max_tokens on completions; max_output_tokens on responses. Other limit fields pass through unread.
         int effective = switch (endpoint) {
@@ -111,82 +133,118 @@ public final class RequestInspector extends ByteBufJsonReader {
                 includeUsageStart, includeUsageEnd);
     }
 
-    @Override
-    protected void onToken(JsonToken token, JsonParser p) throws IOException {
-        int depth = depth();
-        if (depth == 0) {
-            if (token != JsonToken.START_OBJECT && token != JsonToken.END_OBJECT) {
+    private void read(ByteBuf body) {
+        JsonScanner s = scanner;
+        base = body.readerIndex();
+        s.reset(body);
+        names.reset();
+        int token;
+        while ((token = s.next()) > JsonScanner.END) {
+            int depth = s.depth();
+            switch (token) {
+                case JsonScanner.FIELD_NAME -> {
+                    if (!names.add(s, depth)) {
+                        throw invalid("We could not parse the JSON body of your request: Duplicate field '" + s.text()
+                                + "' (at byte " + (s.tokenStart() - base) + ").");
+                    }
+                    if (depth <= TRACKED_DEPTH) {
+                        fields[depth] = nameOf(s);
+                    }
+                    if (depth == 2 && fieldAt(1) == STREAM_OPTIONS) {
+                        streamOptionsMembers++;
+                    }
+                    continue;
+                }
+                case JsonScanner.END_OBJECT -> {
+                    names.close(depth + 1);
+                    continue;
+                }
+                case JsonScanner.END_ARRAY -> {
+                    continue;
+                }
+                case JsonScanner.START_OBJECT, JsonScanner.START_ARRAY -> {
+                    if (token == JsonScanner.START_OBJECT) {
+                        names.open(depth);
+                    }
+                    if (depth <= TRACKED_DEPTH) {
+                        fields[depth] = OTHER;
+                    }
+                    onValue(depth - 1, token);
+                }
+                default -> onValue(depth, token);
+            }
+        }
+        if (token == JsonScanner.ERROR) {
+            String reason = s.errorReason();
+            throw invalid("We could not parse the JSON body of your request: " + Character.toUpperCase(reason.charAt(0))
+                    + reason.substring(1) + " (at byte " + (s.errorOffset() - base) + ").");
+        }
+    }
+
+    /** A value (a scalar, or the start of a container) in the container at {@code level} (0: the root). */
+    private void onValue(int level, int token) {
+        if (level == 0) {
+            if (token != JsonScanner.START_OBJECT) {
                 throw invalid("The request body must be a JSON object.");
             }
-            if (token == JsonToken.START_OBJECT) {
-                rootStart = offset(p);
-            }
+            rootStart = offset();
             rootSeen = true;
             return;
         }
-        String top = fieldAt(1);
-        if (token == JsonToken.FIELD_NAME) {
-            if (depth == 2 && "stream_options".equals(top) && !isArrayAt(2)) {
-                streamOptionsMembers++;
-            }
-            return;
-        }
-        if (token == JsonToken.END_OBJECT || token == JsonToken.END_ARRAY) {
-            return;
-        }
-        if (depth == 1) {
-            topLevelValue(top, token, p);
-        } else if (depth == 2 && "stream_options".equals(top) && "include_usage".equals(fieldAt(2))) {
+        int top = fieldAt(1);
+        if (level == 1) {
+            topLevelValue(top, token);
+        } else if (level == 2 && top == STREAM_OPTIONS && fieldAt(2) == INCLUDE_USAGE) {
             includeUsage = booleanValue("stream_options.include_usage", token);
-            includeUsageStart = offset(p);
-            includeUsageEnd = (int) p.currentLocation().getByteOffset();
-        } else if (depth >= 3 && token == JsonToken.VALUE_STRING && "type".equals(fieldAt(depth))
-                && top != null && top.equals(inputField()) && MEDIA_TYPES.contains(p.getText())) {
+            includeUsageStart = offset();
+            includeUsageEnd = scanner.tokenEnd() - base;
+        } else if (level >= 3 && token == JsonScanner.STRING && fieldAt(level) == TYPE && top == inputField()
+                && isMediaType()) {
             mediaParts++;
-        } else if (depth == 2 && top != null && top.equals(inputField()) && isArrayAt(2)) {
+        } else if (level == 2 && top == inputField() && scanner.isArrayAt(2)) {
             inputElements++;
-            if (endpoint == Endpoint.CHAT_COMPLETIONS && token != JsonToken.START_OBJECT) {
+            if (endpoint == Endpoint.CHAT_COMPLETIONS && token != JsonScanner.START_OBJECT) {
                 throw invalid("Invalid type for 'messages[" + (inputElements - 1) + "]': expected an object, but got "
                         + describe(token) + " instead.");
             }
         }
     }
 
-    private void topLevelValue(String field, JsonToken token, JsonParser p) throws IOException {
+    private void topLevelValue(int field, int token) {
         switch (field) {
-            case "model" -> {
-                if (token != JsonToken.VALUE_STRING) {
+            case MODEL -> {
+                if (token != JsonScanner.STRING) {
                     throw wrongType("model", "a string", token);
                 }
-                model = p.getText();
+                model = scanner.text();
                 if (model.isEmpty()) {
                     throw invalid("Invalid 'model': empty string. Expected a model id.");
                 }
-                modelStart = offset(p);
-                modelEnd = (int) p.currentLocation().getByteOffset();
+                modelStart = offset();
+                modelEnd = scanner.tokenEnd() - base;
             }
-            case "stream" -> stream = booleanValue("stream", token);
-            case "store" -> store = token == JsonToken.VALUE_NULL ? null : booleanValue("store", token);
-            case "stream_options" -> {
-                if (token != JsonToken.START_OBJECT && token != JsonToken.VALUE_NULL) {
+            case STREAM -> stream = booleanValue("stream", token);
+            case STORE -> store = token == JsonScanner.NULL ? null : booleanValue("store", token);
+            case STREAM_OPTIONS -> {
+                if (token != JsonScanner.START_OBJECT && token != JsonScanner.NULL) {
                     throw wrongType("stream_options", "an object", token);
                 }
-                streamOptionsStart = offset(p);
-                streamOptionsMembers = token == JsonToken.START_OBJECT ? 0 : -1;
+                streamOptionsStart = offset();
+                streamOptionsMembers = token == JsonScanner.START_OBJECT ? 0 : -1;
             }
-            case "max_tokens" -> limit(MAX_TOKENS, field, token, p);
-            case "max_completion_tokens" -> limit(MAX_COMPLETION_TOKENS, field, token, p);
-            case "max_output_tokens" -> limit(MAX_OUTPUT_TOKENS, field, token, p);
-            case "n", "best_of" -> {
-                if (token == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
-                    choices = Math.max(choices, p.getLongValue());
-                } else if (token != JsonToken.VALUE_NULL) {
-                    throw wrongType(field, "an integer", token);
+            case F_MAX_TOKENS -> limit(MAX_TOKENS, "max_tokens", token);
+            case F_MAX_COMPLETION_TOKENS -> limit(MAX_COMPLETION_TOKENS, "max_completion_tokens", token);
+            case F_MAX_OUTPUT_TOKENS -> limit(MAX_OUTPUT_TOKENS, "max_output_tokens", token);
+            case N, BEST_OF -> {
+                if (token == JsonScanner.NUMBER_INT && scanner.fitsLong()) {
+                    choices = Math.max(choices, scanner.longValue());
+                } else if (token != JsonScanner.NULL) {
+                    throw wrongType(NAMES[field], "an integer", token);
                 }
             }
-            case "messages", "prompt", "input" -> {
-                if (field.equals(inputField())) {
-                    requiredInput(field, token);
+            case MESSAGES, PROMPT, INPUT -> {
+                if (field == inputField()) {
+                    requiredInput(NAMES[field], token);
                 }
             }
             default -> {
@@ -195,11 +253,11 @@ public final class RequestInspector extends ByteBufJsonReader {
         }
     }
 
-    private void requiredInput(String field, JsonToken token) {
-        boolean array = token == JsonToken.START_ARRAY;
+    private void requiredInput(String field, int token) {
+        boolean array = token == JsonScanner.START_ARRAY;
         boolean ok = switch (endpoint) {
             case CHAT_COMPLETIONS -> array;
-            case COMPLETIONS, RESPONSES -> array || token == JsonToken.VALUE_STRING;
+            case COMPLETIONS, RESPONSES -> array || token == JsonScanner.STRING;
         };
         if (!ok) {
             throw wrongType(field, endpoint == Endpoint.CHAT_COMPLETIONS ? "an array" : "a string or an array", token);
@@ -208,30 +266,63 @@ public final class RequestInspector extends ByteBufJsonReader {
         inputElements = array ? 0 : 1;
     }
 
-    private void limit(int which, String field, JsonToken token, JsonParser p) throws IOException {
-        if (token == JsonToken.VALUE_NULL) {
-            nullLimits[which] = offset(p);
+    private void limit(int which, String field, int token) {
+        if (token == JsonScanner.NULL) {
+            nullLimits[which] = offset();
             return;
         }
-        if (token != JsonToken.VALUE_NUMBER_INT) {
+        if (token != JsonScanner.NUMBER_INT) {
             throw wrongType(field, "an integer", token);
         }
-        if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER || p.getLongValue() < 1) {
+        if (!scanner.fitsLong() || scanner.longValue() < 1) {
             throw invalid("Invalid '" + field + "': integer below minimum value. Expected a value >= 1, but got "
-                    + p.getText() + " instead.");
+                    + scanner.tokenText() + " instead.");
         }
-        limits[which] = p.getLongValue();
+        limits[which] = scanner.longValue();
     }
 
-    @Override
-    protected void onEnd() {
+    /**
+     * The name of the member being read in the object at {@code level}; {@link #OTHER} when that container
+     * is an array, deeper than tracked, or not open.
+     */
+    private int fieldAt(int level) {
+        return level <= TRACKED_DEPTH && level <= scanner.depth() && !scanner.isArrayAt(level) ? fields[level] : OTHER;
+    }
+
+    private static int nameOf(JsonScanner s) {
+        for (int i = 1; i < NAME_BYTES.length; i++) {
+            if (s.textEquals(NAME_BYTES[i])) {
+                return i;
+            }
+        }
+        return OTHER;
+    }
+
+    private boolean isMediaType() {
+        for (byte[] type : MEDIA_TYPES) {
+            if (scanner.textEquals(type)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static byte[][] ascii(String... values) {
+        byte[][] bytes = new byte[values.length][];
+        for (int i = 0; i < values.length; i++) {
+            bytes[i] = values[i].getBytes(StandardCharsets.US_ASCII);
+        }
+        return bytes;
+    }
+
+    private void onEnd() {
         if (!rootSeen) {
             throw invalid("The request body must be a JSON object.");
         }
         if (model == null) {
             throw invalid("Missing required parameter: 'model'.");
         }
-        String input = inputField();
+        String input = NAMES[inputField()];
         if (!inputSeen) {
             throw invalid("Missing required parameter: '" + input + "'.");
         }
@@ -241,42 +332,41 @@ public final class RequestInspector extends ByteBufJsonReader {
         }
     }
 
-    /** The byte offset where the current token starts (a string's at its opening quote). */
-    private static int offset(JsonParser p) {
-        // the non-blocking parser reports a token's location just past its first byte
-        return (int) p.currentTokenLocation().getByteOffset() - 1;
+    /** The offset, from the body's reader index, where the current token starts (a string's at its opening quote). */
+    private int offset() {
+        return scanner.tokenStart() - base;
     }
 
-    private String inputField() {
+    private int inputField() {
         return switch (endpoint) {
-            case CHAT_COMPLETIONS -> "messages";
-            case COMPLETIONS -> "prompt";
-            case RESPONSES -> "input";
+            case CHAT_COMPLETIONS -> MESSAGES;
+            case COMPLETIONS -> PROMPT;
+            case RESPONSES -> INPUT;
         };
     }
 
-    private static boolean booleanValue(String field, JsonToken token) {
+    private static boolean booleanValue(String field, int token) {
         return switch (token) {
-            case VALUE_TRUE -> true;
-            case VALUE_FALSE, VALUE_NULL -> false;
+            case JsonScanner.TRUE -> true;
+            case JsonScanner.FALSE, JsonScanner.NULL -> false;
             default -> throw wrongType(field, "a boolean", token);
         };
     }
 
-    private static GatewayException wrongType(String field, String expected, JsonToken got) {
+    private static GatewayException wrongType(String field, String expected, int got) {
         return invalid("Invalid type for '" + field + "': expected " + expected + ", but got " + describe(got)
                 + " instead.");
     }
 
-    private static String describe(JsonToken token) {
+    private static String describe(int token) {
         return switch (token) {
-            case START_OBJECT -> "an object";
-            case START_ARRAY -> "an array";
-            case VALUE_STRING -> "a string";
-            case VALUE_NUMBER_INT -> "an integer";
-            case VALUE_NUMBER_FLOAT -> "a decimal";
-            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
-            case VALUE_NULL -> "null";
+            case JsonScanner.START_OBJECT -> "an object";
+            case JsonScanner.START_ARRAY -> "an array";
+            case JsonScanner.STRING -> "a string";
+            case JsonScanner.NUMBER_INT -> "an integer";
+            case JsonScanner.NUMBER_FLOAT -> "a decimal";
+            case JsonScanner.TRUE, JsonScanner.FALSE -> "a boolean";
+            case JsonScanner.NULL -> "null";
             default -> String.valueOf(token);
         };
     }

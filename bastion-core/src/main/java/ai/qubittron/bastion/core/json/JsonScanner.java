@@ -7,8 +7,10 @@ import java.nio.charset.StandardCharsets;
  * A validating JSON tokenizer that reads a {@link ByteBuf} in place and allocates nothing: tokens are
  * reported as kinds and byte ranges, names and strings are compared against ASCII constants without
  * being decoded, and integers are read as {@code long}s. It checks the JSON grammar (RFC 8259): structure,
- * string escapes and control characters, number syntax, literals, a single top-level value; it does not
- * check that strings are valid UTF-8, which no question it answers depends on.
+ * string escapes and control characters, number syntax (at most {@value #MAX_NUMBER_LENGTH} characters),
+ * literals, a single top-level value, at most {@value #MAX_DEPTH} levels; and, when built to, that strings
+ * are well-formed UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF). When it fails,
+ * {@link #errorOffset()} and {@link #errorReason()} say where and why.
  *
  * <p>It is for documents whose few known members are looked up as they stream by — the worker's
  * responses and stream events, one per token on the hot path — where Jackson's parser cost an object
@@ -41,6 +43,8 @@ public final class JsonScanner {
 
     /** Containers nested deeper than this make the document an {@link #ERROR} (as Jackson's default limit). */
     public static final int MAX_DEPTH = 1000;
+    /** Numbers longer than this (sign, digits, point and exponent) are an {@link #ERROR} (as Jackson's default limit). */
+    public static final int MAX_NUMBER_LENGTH = 1000;
 
     private static final int EXPECT_VALUE = 0;
     /** After '{': a name or '}'. */
@@ -61,6 +65,7 @@ public final class JsonScanner {
     private static final byte[] FALSE_BYTES = {'f', 'a', 'l', 's', 'e'};
     private static final byte[] NULL_BYTES = {'n', 'u', 'l', 'l'};
 
+    private final boolean validateUtf8;
     private ByteBuf buf;
     private int pos;
     private int end;
@@ -75,6 +80,18 @@ public final class JsonScanner {
     private boolean escaped;
     private long longValue;
     private boolean longOverflow;
+    private int errorOffset;
+    private String errorReason;
+
+    /** A scanner that does not look into the UTF-8 of strings (for documents from a trusted source). */
+    public JsonScanner() {
+        this(false);
+    }
+
+    /** A scanner that also rejects strings (and names) that are not well-formed UTF-8, when {@code validateUtf8}. */
+    public JsonScanner(boolean validateUtf8) {
+        this.validateUtf8 = validateUtf8;
+    }
 
     /** Starts reading {@code json} from its reader index to its writer index. */
     public void reset(ByteBuf json) {
@@ -84,6 +101,18 @@ public final class JsonScanner {
         state = EXPECT_VALUE;
         depth = 0;
         arrays = 0;
+        errorOffset = -1;
+        errorReason = null;
+    }
+
+    /** After {@link #ERROR}: the absolute index of the byte where the document stopped making sense. */
+    public int errorOffset() {
+        return errorOffset;
+    }
+
+    /** After {@link #ERROR}: what was wrong, in a few words (e.g. "unexpected end of input"). */
+    public String errorReason() {
+        return errorReason;
     }
 
     /** The depth of the containers enclosing the last token (a start token counts the container it opens). */
@@ -184,13 +213,68 @@ public final class JsonScanner {
 
     /** For a {@link #STRING} or {@link #FIELD_NAME}: its value as a new String (allocates; for the rare cases). */
     public String text() {
-        if (!escaped) {
-            return buf.toString(textStart, textEnd - textStart, StandardCharsets.UTF_8);
+        return text(textStart, textEnd, escaped);
+    }
+
+    /** For a {@link #STRING} or {@link #FIELD_NAME}: whether it has escapes (its raw bytes are not its value). */
+    public boolean textEscaped() {
+        return escaped;
+    }
+
+    /**
+     * For a {@link #STRING} or {@link #FIELD_NAME}: a hash of its value, equal for equal values whatever
+     * their escapes (the hash of the value's UTF-8 bytes; allocates only for a text with escapes).
+     */
+    public int textHash() {
+        if (escaped) {
+            return hash(text().getBytes(StandardCharsets.UTF_8));
         }
-        StringBuilder out = new StringBuilder(textEnd - textStart);
-        int i = textStart;
+        int h = 1;
+        for (int i = textStart; i < textEnd; i++) {
+            h = 31 * h + buf.getByte(i);
+        }
+        return h;
+    }
+
+    /** The hash {@link #textHash()} gives a text whose value has these UTF-8 bytes. */
+    static int hash(byte[] utf8) {
+        int h = 1;
+        for (byte b : utf8) {
+            h = 31 * h + b;
+        }
+        return h;
+    }
+
+    /**
+     * Whether the current {@link #STRING} or {@link #FIELD_NAME} has the same value as the earlier text of
+     * this document between {@code start} and {@code end} (raw bounds, as {@link #textStart()} and
+     * {@link #textEnd()} gave them) that had escapes or not.
+     */
+    public boolean textEquals(int start, int end, boolean otherEscaped) {
+        if (!escaped && !otherEscaped) {
+            int length = textEnd - textStart;
+            if (end - start != length) {
+                return false;
+            }
+            for (int i = 0; i < length; i++) {
+                if (buf.getByte(textStart + i) != buf.getByte(start + i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return text().equals(text(start, end, otherEscaped));
+    }
+
+    /** The value of the text of this document between raw bounds {@code start} and {@code end}. */
+    public String text(int start, int end, boolean hasEscapes) {
+        if (!hasEscapes) {
+            return buf.toString(start, end - start, StandardCharsets.UTF_8);
+        }
+        StringBuilder out = new StringBuilder(end - start);
+        int i = start;
         int runStart = i;
-        while (i < textEnd) {
+        while (i < end) {
             if (buf.getByte(i) != '\\') {
                 i++;
                 continue;
@@ -206,7 +290,12 @@ public final class JsonScanner {
             }
             runStart = i;
         }
-        return out.append(buf.toString(runStart, textEnd - runStart, StandardCharsets.UTF_8)).toString();
+        return out.append(buf.toString(runStart, end - runStart, StandardCharsets.UTF_8)).toString();
+    }
+
+    /** The raw bytes of the last token (a number's digits, a string with its quotes) as ASCII-safe text. */
+    public String tokenText() {
+        return buf.toString(tokenStart, pos - tokenStart, StandardCharsets.UTF_8);
     }
 
     /** For a {@link #NUMBER_INT}: whether it fits a {@code long}. */
@@ -226,7 +315,7 @@ public final class JsonScanner {
         }
         int c = skipWhitespace();
         if (state == EXPECT_EOF) {
-            return c < 0 ? END : fail();
+            return c < 0 ? END : fail(pos, "content after the end of the JSON value");
         }
         if (c < 0) {
             return fail();
@@ -331,17 +420,20 @@ public final class JsonScanner {
                 return afterValue(STRING);
             }
             case 't' -> {
-                return literal(TRUE_BYTES) ? afterValue(TRUE) : fail();
+                return literal(TRUE_BYTES) ? afterValue(TRUE) : fail(pos, "invalid literal");
             }
             case 'f' -> {
-                return literal(FALSE_BYTES) ? afterValue(FALSE) : fail();
+                return literal(FALSE_BYTES) ? afterValue(FALSE) : fail(pos, "invalid literal");
             }
             case 'n' -> {
-                return literal(NULL_BYTES) ? afterValue(NULL) : fail();
+                return literal(NULL_BYTES) ? afterValue(NULL) : fail(pos, "invalid literal");
             }
             default -> {
+                if (c != '-' && (c < '0' || c > '9')) {
+                    return fail();
+                }
                 int number = number(c);
-                return number == ERROR ? fail() : afterValue(number);
+                return number == ERROR ? fail(tokenStart, "malformed number") : afterValue(number);
             }
         }
     }
@@ -362,7 +454,7 @@ public final class JsonScanner {
 
     private int startContainer(boolean array) {
         if (depth == MAX_DEPTH) {
-            return fail();
+            return fail(pos - 1, "nested deeper than " + MAX_DEPTH + " levels");
         }
         depth++;
         if (depth <= 64) {
@@ -388,7 +480,7 @@ public final class JsonScanner {
         return token;
     }
 
-    /** Reads a string from its opening quote at pos; false when it is malformed or unterminated. */
+    /** Reads a string from its opening quote at pos; false (having failed, with a reason) when it is malformed. */
     private boolean string() {
         int i = pos + 1;
         textStart = i;
@@ -401,29 +493,76 @@ public final class JsonScanner {
                 return true;
             }
             if (c < 0x20) {
+                fail(i, "control character in a string (escape it)");
                 return false;
             }
             if (c == '\\') {
                 escaped = true;
                 if (i + 1 >= end) {
-                    return false;
+                    break;
                 }
                 int e = buf.getByte(i + 1);
                 if (e == 'u') {
                     if (i + 6 > end || hex4(i + 2) < 0) {
+                        fail(i, "invalid \\u escape");
                         return false;
                     }
                     i += 6;
                 } else if (unescape(e) < 0) {
+                    fail(i, "invalid escape");
                     return false;
                 } else {
                     i += 2;
                 }
+            } else if (c >= 0x80 && validateUtf8) {
+                int length = utf8Sequence(i, c);
+                if (length < 0) {
+                    fail(i, "invalid UTF-8");
+                    return false;
+                }
+                i += length;
             } else {
                 i++;
             }
         }
+        fail(end, "unexpected end of input in a string");
         return false;
+    }
+
+    /** The length of the well-formed UTF-8 sequence at {@code i} whose first byte is {@code first}, or -1. */
+    private int utf8Sequence(int i, int first) {
+        int length;
+        int min;
+        int cp;
+        if (first >= 0xc2 && first <= 0xdf) {
+            length = 2;
+            min = 0x80;
+            cp = first & 0x1f;
+        } else if (first >= 0xe0 && first <= 0xef) {
+            length = 3;
+            min = 0x800;
+            cp = first & 0x0f;
+        } else if (first >= 0xf0 && first <= 0xf4) {
+            length = 4;
+            min = 0x10000;
+            cp = first & 0x07;
+        } else {
+            return -1;
+        }
+        if (i + length > end) {
+            return -1;
+        }
+        for (int k = 1; k < length; k++) {
+            int b = buf.getByte(i + k) & 0xff;
+            if ((b & 0xc0) != 0x80) {
+                return -1;
+            }
+            cp = cp << 6 | (b & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            return -1;
+        }
+        return length;
     }
 
     /** The value of 4 hex digits at {@code at}, or -1. */
@@ -506,6 +645,9 @@ public final class JsonScanner {
                 return ERROR;
             }
         }
+        if (i - pos > MAX_NUMBER_LENGTH) {
+            return ERROR;
+        }
         pos = i;
         if (!integer) {
             return NUMBER_FLOAT;
@@ -523,8 +665,21 @@ public final class JsonScanner {
         return c >= '0' && c <= '9';
     }
 
+    /** Fails at pos: an unexpected character, or the end of the input. */
     private int fail() {
-        state = FAILED;
+        return fail(pos, pos < end ? "unexpected character '" + printable(buf.getByte(pos)) + "'" : "unexpected end of input");
+    }
+
+    private int fail(int at, String reason) {
+        if (state != FAILED) {
+            state = FAILED;
+            errorOffset = at;
+            errorReason = reason;
+        }
         return ERROR;
+    }
+
+    private static String printable(byte b) {
+        return b >= 0x20 && b < 0x7f ? String.valueOf((char) b) : String.format("\\x%02x", b & 0xff);
     }
 }

@@ -117,6 +117,34 @@ class RequestInspectorTest {
     }
 
     @Test
+    void refusesADuplicateNameInAnyObjectWhateverItsEscapesAndSize() {
+        assertThatThrownBy(() -> inspect(Endpoint.CHAT_COMPLETIONS, "{\"model\":\"a\",\"mod\\u0065l\":\"b\",\"messages\":[{}]}"))
+                .hasMessageContaining("Duplicate field 'model' (at byte 13)");
+        assertThatThrownBy(() -> inspect(Endpoint.CHAT_COMPLETIONS,
+                "{\"model\":\"a\",\"messages\":[{\"role\":\"user\",\"role\":\"system\"}]}"))
+                .hasMessageContaining("Duplicate field 'role'");
+        StringBuilder many = new StringBuilder("{\"model\":\"a\",\"messages\":[{}]");
+        for (int i = 0; i < 40; i++) {
+            many.append(",\"f").append(i).append("\":").append(i);
+        }
+        assertThat(inspect(Endpoint.CHAT_COMPLETIONS, many + "}").model()).isEqualTo("a");
+        assertThatThrownBy(() -> inspect(Endpoint.CHAT_COMPLETIONS, many + ",\"f3\":0}"))
+                .hasMessageContaining("Duplicate field 'f3'");
+        // the same name in sibling and nested objects is no duplicate
+        assertThat(inspect(Endpoint.CHAT_COMPLETIONS, "{\"model\":\"a\",\"messages\":[{\"role\":\"user\"},"
+                + "{\"role\":\"user\",\"x\":{\"role\":1}}]}").model()).isEqualTo("a");
+    }
+
+    @Test
+    void refusesInvalidUtf8SayingWhere() {
+        byte[] body = "{\"model\":\"a\",\"messages\":[{\"content\":\"xx\"}]}".getBytes(StandardCharsets.UTF_8);
+        body[37] = (byte) 0xc3; // a lead byte followed by an ASCII 'x'
+        ByteBuf buf = Unpooled.wrappedBuffer(body);
+        assertThatThrownBy(() -> inspector.inspect(Endpoint.CHAT_COMPLETIONS, buf))
+                .hasMessage("We could not parse the JSON body of your request: Invalid UTF-8 (at byte 37).");
+    }
+
+    @Test
     void completionsNeedAPromptAndResponsesAnInput() {
         assertThatThrownBy(() -> inspect(Endpoint.COMPLETIONS, "{\"model\":\"m\",\"messages\":[{}]}"))
                 .hasMessageContaining("Missing required parameter: 'prompt'.");

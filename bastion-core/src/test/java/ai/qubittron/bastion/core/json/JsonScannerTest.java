@@ -168,6 +168,83 @@ class JsonScannerTest {
         buf.release();
     }
 
+    @Test
+    void validatesUtf8WhenAskedTo() {
+        byte[][] valid = {utf8("\"héllo 🐉 wörld\""), bytes('"', 0x7f, '"'), bytes('"', 0xdf, 0xbf, '"'),
+            bytes('"', 0xef, 0xbf, 0xbf, '"'), bytes('"', 0xf4, 0x8f, 0xbf, 0xbf, '"')};
+        byte[][] invalid = {bytes('"', 0x80, '"'), bytes('"', 0xc0, 0x80, '"'), bytes('"', 0xc1, 0xbf, '"'),
+            bytes('"', 0xe0, 0x80, 0x80, '"'), bytes('"', 0xed, 0xa0, 0x80, '"'), bytes('"', 0xf4, 0x90, 0x80, 0x80, '"'),
+            bytes('"', 0xf5, 0x80, 0x80, 0x80, '"'), bytes('"', 0xe2, 0x82, '"'), bytes('"', 0xff, '"'),
+            bytes('{', '"', 0xc3, '"', ':', '1', '}')};
+        for (byte[] json : valid) {
+            assertThat(scanBytes(json, true)).as(hex(json)).isEqualTo(JsonScanner.END);
+        }
+        for (byte[] json : invalid) {
+            assertThat(scanBytes(json, true)).as(hex(json)).isEqualTo(JsonScanner.ERROR);
+            assertThat(scanBytes(json, false)).as("not validating: " + hex(json)).isEqualTo(JsonScanner.END);
+        }
+    }
+
+    @Test
+    void saysWhereAndWhyADocumentFails() {
+        assertThat(failure("{\"a\":1,}")).isEqualTo("7: unexpected character '}'");
+        assertThat(failure("{\"a\":[1,2")).isEqualTo("9: unexpected end of input");
+        assertThat(failure("{} x")).isEqualTo("3: content after the end of the JSON value");
+        assertThat(failure("[1, 01]")).isEqualTo("4: malformed number");
+        assertThat(failure("[nul]")).isEqualTo("1: invalid literal");
+        assertThat(failure("[\"a\\qb\"]")).isEqualTo("3: invalid escape");
+        assertThat(failure("[\"a\nb\"]")).isEqualTo("3: control character in a string (escape it)");
+        assertThat(failure("[\"ab")).isEqualTo("4: unexpected end of input in a string");
+        assertThat(failure("[".repeat(1001))).isEqualTo("1000: nested deeper than 1000 levels");
+        assertThat(failure("[" + "1".repeat(1001) + "]")).isEqualTo("1: malformed number");
+    }
+
+    private static String failure(String json) {
+        JsonScanner scanner = new JsonScanner();
+        ByteBuf buf = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
+        try {
+            scanner.reset(buf);
+            int token;
+            while ((token = scanner.next()) > JsonScanner.END) {
+                // to the end
+            }
+            return token == JsonScanner.ERROR ? scanner.errorOffset() + ": " + scanner.errorReason() : "no error";
+        } finally {
+            buf.release();
+        }
+    }
+
+    private static int scanBytes(byte[] json, boolean validateUtf8) {
+        JsonScanner scanner = new JsonScanner(validateUtf8);
+        ByteBuf buf = Unpooled.wrappedBuffer(json);
+        scanner.reset(buf);
+        int token;
+        while ((token = scanner.next()) > JsonScanner.END) {
+            // to the end
+        }
+        return token;
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] bytes(int... values) {
+        byte[] bytes = new byte[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bytes[i] = (byte) values[i];
+        }
+        return bytes;
+    }
+
+    private static String hex(byte[] bytes) {
+        StringBuilder out = new StringBuilder();
+        for (byte b : bytes) {
+            out.append(String.format("%02x ", b & 0xff));
+        }
+        return out.toString().trim();
+    }
+
     private static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
     }

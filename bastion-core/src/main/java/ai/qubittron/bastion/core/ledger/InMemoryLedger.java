@@ -13,7 +13,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -31,39 +33,45 @@ import java.util.concurrent.atomic.AtomicReference;
  * refused, or forgotten, see below) changes nothing and answers {@code chargedMicros = 0,
  * firstTime = false}.
  *
- * <p><b>Memory.</b> The outcome of a settled or released request is kept for the settlement retention
- * (2 seconds by default) after it was settled, so repeats within it answer the first outcome and the id
- * cannot be reserved again; after it, a repeat is answered as for an unknown id and the id could be
- * reserved anew. Outcomes are forgotten lazily: a {@link #reserve} that finds the oldest outcome expired
- * forgets up to eight expired ones, in settlement order, so the work is amortized over requests (never
- * one long sweep on an event loop) and memory stays proportional to the requests in flight plus those
- * settled within the retention. Only one thread forgets at a time; others skip it rather than wait. A
+ * <p><b>Memory.</b> Only reservations in flight are objects. The outcome of a settled or released
+ * request is kept for the settlement retention (2 seconds by default) as three numbers in a table of
+ * primitives — a 64-bit hash of the request id, the charge, the account — so that repeats within it
+ * answer the first outcome and the id cannot be reserved again; the garbage collector never copies or
+ * traces them (a settled request kept as objects cost the young collections 60 ms pauses at 40,000
+ * requests per second). The table is replaced by a fresh one each retention, the one before it kept for
+ * one more retention, so an outcome is remembered for at least the retention and at most three times
+ * it; a table that fills up before its retention is over is replaced early by one twice its size, and
+ * the outcomes of the table dropped then are remembered for less. A forgotten outcome is answered as
+ * for an unknown id, and the id could be reserved anew. Two ids of one hash (a chance of about one in
+ * 2<sup>64</sup> per pair) are one id to the table: the second one's repeats answer the first one's
+ * outcome, or, if it is new, its reservation is refused; money is never moved by a repeat either way. A
  * reservation that is never settled or released keeps its credit reserved: the gateway ends every
  * reservation it makes. Accounts are never removed.
  */
 public final class InMemoryLedger implements Ledger {
 
     /**
-     * How long settlement outcomes are remembered when the constructor is not told: 2 seconds. A repeat
-     * of a settlement comes from a caller retrying at once (the gateway itself settles each request once;
-     * this ledger answers synchronously, so no call of it times out and is retried), and a forgotten id is
-     * still never charged twice (see the class doc). What the retention costs is memory and
-     * garbage-collection work: about 150 bytes in 3 objects per request settled within it (the
-     * reservation, its map entry and the request id), each copied by the young collections it lives
-     * through. At 40,000 requests per second on 2 cores, a 10-second retention kept 400,000 of them and
-     * cost 6 % more CPU per request than 2 seconds, and twice the young-collection pause.
+     * How long settlement outcomes are remembered (at least) when the constructor is not told: 2 seconds.
+     * A repeat of a settlement comes from a caller retrying at once (the gateway itself settles each
+     * request once; this ledger answers synchronously, so no call of it times out and is retried), and a
+     * forgotten id is still never charged twice (see the class doc). What the retention costs is the
+     * outcome tables: 20 bytes per slot, at most half the slots used.
      */
     public static final Duration DEFAULT_SETTLEMENT_RETENTION = Duration.ofSeconds(2);
 
-    /** Expired outcomes forgotten per {@link #reserve}; more than one, so forgetting outpaces settling. */
-    static final int PRUNE_BATCH = 8;
+    /** Slots of the first outcome table (a power of two); tables double when they fill up within a retention. */
+    static final int INITIAL_TABLE_SLOTS = 4096;
+    /** The most slots of one outcome table: 2<sup>24</sup>, 320 MiB (8 million outcomes per retention). */
+    static final int MAX_TABLE_SLOTS = 1 << 24;
 
     private final Clock clock;
     private final long retentionMillis;
     private final ConcurrentMap<String, Account> accounts = new ConcurrentHashMap<>();
+    /** Reservations in flight (granted, not yet settled or released). */
     private final ConcurrentMap<String, OpenReservation> requests = new ConcurrentHashMap<>();
-    private final SettledQueue settled = new SettledQueue();
-    private final AtomicBoolean forgetting = new AtomicBoolean();
+    private final AtomicInteger accountNumbers = new AtomicInteger();
+    /** The outcome tables: the one being filled and the one before it. */
+    private final AtomicReference<Generations> outcomes;
 
     /** A ledger on the system UTC clock, remembering outcomes for {@link #DEFAULT_SETTLEMENT_RETENTION}. */
     public InMemoryLedger() {
@@ -86,8 +94,10 @@ public final class InMemoryLedger implements Ledger {
         if (settlementRetention.isNegative() || settlementRetention.isZero()) {
             throw new IllegalArgumentException("settlementRetention: must be positive, got " + settlementRetention);
         }
-        this.retentionMillis = settlementRetention.compareTo(Duration.ofMillis(Long.MAX_VALUE)) >= 0
-                ? Long.MAX_VALUE : settlementRetention.toMillis();
+        this.retentionMillis = settlementRetention.compareTo(Duration.ofMillis(Long.MAX_VALUE / 4)) >= 0
+                ? Long.MAX_VALUE / 4 : settlementRetention.toMillis();
+        this.outcomes = new AtomicReference<>(new Generations(new OutcomeTable(INITIAL_TABLE_SLOTS, clock.millis()),
+                OutcomeTable.EMPTY));
     }
 
     /**
@@ -100,7 +110,8 @@ public final class InMemoryLedger implements Ledger {
         if (balanceMicros < 0) {
             throw new IllegalArgumentException("balanceMicros: must be >= 0, got " + balanceMicros);
         }
-        if (accounts.putIfAbsent(accountId, new Account(new AccountBalance(accountId, balanceMicros, 0, 0))) != null) {
+        if (accounts.putIfAbsent(accountId, new Account(new AccountBalance(accountId, balanceMicros, 0, 0),
+                accountNumbers.incrementAndGet())) != null) {
             throw new IllegalArgumentException("accountId: account " + accountId + " already exists");
         }
     }
@@ -145,12 +156,12 @@ public final class InMemoryLedger implements Ledger {
         if (amountMicros < 0) {
             throw new IllegalArgumentException("amountMicros: must be >= 0, got " + amountMicros);
         }
-        forgetExpired();
         Account account = accounts.get(accountId);
         if (account == null) {
             return CompletableFuture.completedFuture(new Reservation(false, amountMicros, 0));
         }
-        if (requests.containsKey(requestId)) {
+        long idHash = idHash(requestId);
+        if (requests.containsKey(requestId) || generations(clock.millis()).contains(idHash)) {
             return refused(account, amountMicros);
         }
         AccountBalance current;
@@ -163,8 +174,16 @@ public final class InMemoryLedger implements Ledger {
             next = new AccountBalance(accountId, current.balanceMicros(), current.reservedMicros() + amountMicros,
                     current.spentMicros());
         } while (!account.totals.compareAndSet(current, next));
-        if (requests.putIfAbsent(requestId, new OpenReservation(account, requestId, amountMicros)) != null) {
+        OpenReservation reservation = new OpenReservation(account, amountMicros);
+        if (requests.putIfAbsent(requestId, reservation) != null) {
             // Lost a race with a duplicate id: hand the credit back.
+            account.apply(-amountMicros, 0);
+            return refused(account, amountMicros);
+        }
+        if (outcomes.get().contains(idHash)) {
+            // A duplicate id was reserved and settled between our look and our entry (a settle records its
+            // outcome before it leaves the map, so we see it now): ours is the second reservation of the id.
+            requests.remove(requestId, reservation);
             account.apply(-amountMicros, 0);
             return refused(account, amountMicros);
         }
@@ -184,7 +203,10 @@ public final class InMemoryLedger implements Ledger {
             throw new IllegalArgumentException("actualMicros: must be >= 0, got " + actualMicros);
         }
         OpenReservation reservation = requests.get(requestId);
-        if (reservation == null || !reservation.account.id.equals(accountId)) {
+        if (reservation == null) {
+            return CompletableFuture.completedFuture(remembered(accountId, requestId));
+        }
+        if (!reservation.account.id.equals(accountId)) {
             return CompletableFuture.completedFuture(new Settlement(requestId, 0, false));
         }
         long charge = Math.min(actualMicros, reservation.amountMicros);
@@ -193,10 +215,70 @@ public final class InMemoryLedger implements Ledger {
             return CompletableFuture.completedFuture(new Settlement(requestId, earlier, false));
         }
         reservation.account.apply(-reservation.amountMicros, charge);
-        long now = clock.millis();
-        reservation.expiresAtMillis = now > Long.MAX_VALUE - retentionMillis ? Long.MAX_VALUE : now + retentionMillis;
-        settled.offer(reservation);
+        // recorded before the reservation leaves the map: a repeat finds one or the other
+        remember(idHash(requestId), charge, reservation.account.number);
+        requests.remove(requestId, reservation);
         return CompletableFuture.completedFuture(new Settlement(requestId, charge, true));
+    }
+
+    /** The answer to a repeat of a settlement no longer in flight: its outcome if remembered, else nothing charged. */
+    private Settlement remembered(String accountId, String requestId) {
+        Account account = accounts.get(accountId);
+        long idHash = idHash(requestId);
+        Generations tables = generations(clock.millis());
+        for (OutcomeTable table : new OutcomeTable[] {tables.current, tables.previous}) {
+            int slot = table.slotOf(idHash);
+            if (slot >= 0) {
+                return account != null && table.accountAt(slot) == account.number
+                        ? new Settlement(requestId, table.chargeAt(slot), false) : new Settlement(requestId, 0, false);
+            }
+        }
+        return new Settlement(requestId, 0, false);
+    }
+
+    private void remember(long idHash, long charge, int accountNumber) {
+        while (true) {
+            Generations tables = generations(clock.millis());
+            if (tables.current.insert(idHash, charge, accountNumber)) {
+                return;
+            }
+            // full: a fresh table twice its size, this one kept as the previous
+            OutcomeTable full = tables.current;
+            int slots = Math.min(MAX_TABLE_SLOTS, full.slots() * 2);
+            outcomes.compareAndSet(tables, new Generations(new OutcomeTable(slots, clock.millis()), full));
+        }
+    }
+
+    /**
+     * The outcome tables as of {@code now}: once the current table is a retention old, it becomes the
+     * previous one (the one before is dropped) and a new one is begun; once it is two retentions old,
+     * every outcome in both is older than the retention (each insert first comes here) and both go.
+     */
+    private Generations generations(long now) {
+        Generations tables = outcomes.get();
+        long age = now - tables.current.startedMillis;
+        if (age < retentionMillis) {
+            return tables;
+        }
+        OutcomeTable old = tables.current;
+        // sized for what the last retention held, at most half full
+        int slots = Math.max(INITIAL_TABLE_SLOTS, Math.min(MAX_TABLE_SLOTS, Integer.highestOneBit(Math.max(1, old.size())) * 4));
+        Generations next = new Generations(new OutcomeTable(slots, now), age >= 2 * retentionMillis ? OutcomeTable.EMPTY : old);
+        return outcomes.compareAndSet(tables, next) ? next : outcomes.get();
+    }
+
+    /** A 64-bit hash of a request id (FNV-1a over its chars, then a murmur finalizer); never 0. */
+    static long idHash(String requestId) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < requestId.length(); i++) {
+            h = (h ^ requestId.charAt(i)) * 0x100000001b3L;
+        }
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return h == 0 ? 1 : h;
     }
 
     /**
@@ -212,9 +294,10 @@ public final class InMemoryLedger implements Ledger {
                 account == null ? new AccountBalance(accountId, 0, 0, 0) : account.totals.get());
     }
 
-    /** Request ids currently remembered: in flight or settled within the retention. For tests. */
+    /** Request ids currently remembered: in flight, or settled and in an outcome table. For tests. */
     int trackedRequests() {
-        return requests.size();
+        Generations tables = generations(clock.millis());
+        return requests.size() + tables.current.size() + tables.previous.size();
     }
 
     private static CompletionStage<Reservation> refused(Account account, long amountMicros) {
@@ -222,38 +305,16 @@ public final class InMemoryLedger implements Ledger {
                 new Reservation(false, amountMicros, Math.max(0, account.totals.get().availableMicros())));
     }
 
-    /** Forgets up to {@link #PRUNE_BATCH} outcomes whose retention is over, oldest first. */
-    private void forgetExpired() {
-        OpenReservation oldest = settled.peek();
-        if (oldest == null || oldest.expiresAtMillis > clock.millis()) {
-            return;
-        }
-        // One forgetter at a time (the queue has one consumer); the others skip, never wait.
-        if (!forgetting.compareAndSet(false, true)) {
-            return;
-        }
-        try {
-            long now = clock.millis();
-            for (int i = 0; i < PRUNE_BATCH; i++) {
-                oldest = settled.peek();
-                if (oldest == null || oldest.expiresAtMillis > now) {
-                    return;
-                }
-                settled.poll();
-                requests.remove(oldest.requestId, oldest);
-            }
-        } finally {
-            forgetting.set(false);
-        }
-    }
-
     /** An account's totals, replaced as a whole by compare-and-set. */
     private static final class Account {
         final String id;
+        /** A number of its own in this ledger, which outcome tables record. */
+        final int number;
         final AtomicReference<AccountBalance> totals;
 
-        Account(AccountBalance initial) {
+        Account(AccountBalance initial, int number) {
             this.id = initial.accountId();
+            this.number = number;
             this.totals = new AtomicReference<>(initial);
         }
 
@@ -269,92 +330,126 @@ public final class InMemoryLedger implements Ledger {
         }
     }
 
-    /**
-     * One granted reservation, and once settled its outcome and its place in the queue of settled
-     * requests: one object per request for all of it, since the settled ones are what the ledger keeps
-     * longest (their number is the request rate times the retention, each copied by every young
-     * collection it lives through).
-     */
+    /** One granted reservation in flight; {@code charged} is set once, by the first settle or release. */
     private static final class OpenReservation {
         /** {@link #charged} while the reservation is open: settlements charge {@code >= 0}. */
         static final long UNDECIDED = -1;
         private static final VarHandle CHARGED;
-        private static final VarHandle NEXT;
 
         static {
             try {
-                MethodHandles.Lookup lookup = MethodHandles.lookup();
-                CHARGED = lookup.findVarHandle(OpenReservation.class, "charged", long.class);
-                NEXT = lookup.findVarHandle(OpenReservation.class, "next", OpenReservation.class);
+                CHARGED = MethodHandles.lookup().findVarHandle(OpenReservation.class, "charged", long.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
         }
 
         final Account account;
-        final String requestId;
         final long amountMicros;
-        /** What the first settle or release charged; {@link #UNDECIDED} while the reservation is open. */
+        @SuppressWarnings("unused") // through CHARGED
         private volatile long charged = UNDECIDED;
-        /** When the outcome may be forgotten; written before the reservation is queued, which publishes it. */
-        long expiresAtMillis;
-        /** The next settled reservation in {@link SettledQueue}. */
-        private volatile OpenReservation next;
 
-        OpenReservation(Account account, String requestId, long amountMicros) {
+        OpenReservation(Account account, long amountMicros) {
             this.account = account;
-            this.requestId = requestId;
             this.amountMicros = amountMicros;
         }
 
-        /** Records {@code charge} as the outcome if none is yet; returns the earlier outcome otherwise, else {@link #UNDECIDED}. */
+        /** Records {@code charge} as the outcome if none is yet; returns the earlier outcome, else {@link #UNDECIDED}. */
         long decide(long charge) {
             return (long) CHARGED.compareAndExchange(this, UNDECIDED, charge);
         }
     }
 
-    /**
-     * The settled reservations in settlement order: a multi-producer, single-consumer linked queue
-     * through {@link OpenReservation#next} (after Dmitry Vyukov's), so queueing allocates nothing.
-     * Any thread offers; only the holder of {@link #forgetting} polls. The consumed node stays as the
-     * queue's head (one outcome kept a little longer), so the queue never empties to a null head.
-     */
-    private static final class SettledQueue {
-        private static final VarHandle TAIL;
+    /** The outcome table being filled and the one before it; replaced as a whole. */
+    private record Generations(OutcomeTable current, OutcomeTable previous) {
 
-        static {
-            try {
-                TAIL = MethodHandles.lookup().findVarHandle(SettledQueue.class, "tail", OpenReservation.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
+        /** Whether either table has an outcome for the id hash. */
+        boolean contains(long idHash) {
+            return current.slotOf(idHash) >= 0 || previous.slotOf(idHash) >= 0;
+        }
+    }
+
+    /**
+     * Settled outcomes as primitives, written by any thread without a lock: an open-addressing table of
+     * id hashes (linear probing, insert only, each slot claimed by compare-and-set) with the charge and
+     * the account number beside each. A table is used until it is half full, then replaced whole.
+     *
+     * <p>A slot's charge and account are written just after its hash is claimed; they are read only by a
+     * repeat settlement, which looks here only once the reservation has left the in-flight map, and the
+     * settlement writes them before it removes it.
+     */
+    private static final class OutcomeTable {
+        static final OutcomeTable EMPTY = new OutcomeTable(1, 0);
+
+        final long startedMillis;
+        private final AtomicLongArray keys;
+        private final AtomicLongArray charges;
+        private final AtomicIntegerArray accounts;
+        private final int mask;
+        private final int limit;
+        private final AtomicInteger size = new AtomicInteger();
+
+        OutcomeTable(int slots, long startedMillis) {
+            this.startedMillis = startedMillis;
+            this.keys = new AtomicLongArray(slots);
+            this.charges = new AtomicLongArray(slots);
+            this.accounts = new AtomicIntegerArray(slots);
+            this.mask = slots - 1;
+            this.limit = slots / 2;
+        }
+
+        int slots() {
+            return mask + 1;
+        }
+
+        /** Outcomes recorded (a hash recorded twice counts twice). */
+        int size() {
+            return Math.min(size.get(), limit);
+        }
+
+        /**
+         * Records an outcome; false when the table is full (nothing recorded). A hash already there keeps
+         * its first outcome (true).
+         */
+        boolean insert(long idHash, long charge, int accountNumber) {
+            if (limit == 0 || size.incrementAndGet() > limit) {
+                return false;
+            }
+            for (int i = (int) idHash & mask; ; i = (i + 1) & mask) {
+                long key = keys.get(i);
+                if (key == 0 && keys.compareAndSet(i, 0, idHash)) {
+                    charges.set(i, charge);
+                    accounts.set(i, accountNumber);
+                    return true;
+                }
+                if (keys.get(i) == idHash) {
+                    return true;
+                }
             }
         }
 
-        /** The last consumed node (first: a stub); its {@code next} is the oldest outcome not yet forgotten. */
-        private volatile OpenReservation head;
-        @SuppressWarnings("unused") // through TAIL
-        private volatile OpenReservation tail;
-
-        SettledQueue() {
-            OpenReservation stub = new OpenReservation(null, null, 0);
-            head = stub;
-            tail = stub;
+        /** The slot of an id hash, or -1. */
+        int slotOf(long idHash) {
+            if (limit == 0) {
+                return -1;
+            }
+            for (int i = (int) idHash & mask; ; i = (i + 1) & mask) {
+                long key = keys.get(i);
+                if (key == idHash) {
+                    return i;
+                }
+                if (key == 0) {
+                    return -1;
+                }
+            }
         }
 
-        void offer(OpenReservation settled) {
-            OpenReservation previous = (OpenReservation) TAIL.getAndSet(this, settled);
-            // until this store, a consumer sees the queue end at previous: it forgets the rest later
-            OpenReservation.NEXT.setRelease(previous, settled);
+        long chargeAt(int slot) {
+            return charges.get(slot);
         }
 
-        /** The oldest outcome not yet forgotten, or null; any thread may look. */
-        OpenReservation peek() {
-            return head.next;
-        }
-
-        /** Removes the oldest outcome; only the consumer calls it, after a non-null {@link #peek}. */
-        void poll() {
-            head = head.next;
+        int accountAt(int slot) {
+            return accounts.get(slot);
         }
     }
 }

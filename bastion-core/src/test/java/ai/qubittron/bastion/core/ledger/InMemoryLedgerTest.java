@@ -103,30 +103,70 @@ class InMemoryLedgerTest extends LedgerContractTest {
         clock().advance(RETENTION.minusMillis(1));
         now(inMemory().reserve("a", "r2", 1));
         assertThat(now(inMemory().settle("a", "r1", 100))).isEqualTo(new Settlement("r1", 40, false));
+        assertThat(now(inMemory().reserve("a", "r1", 10)).granted()).isFalse();
+
+        // a retention on, r1 is in the previous table: still remembered
+        clock().advanceMillis(1);
+        assertThat(now(inMemory().settle("a", "r1", 100))).isEqualTo(new Settlement("r1", 40, false));
         assertThat(inMemory().trackedRequests()).isEqualTo(2);
 
-        clock().advanceMillis(1);
-        now(inMemory().reserve("a", "r3", 1));
-        assertThat(inMemory().trackedRequests()).isEqualTo(2);
+        // two retentions on, that table is dropped
+        clock().advance(RETENTION);
         assertThat(now(inMemory().settle("a", "r1", 100))).isEqualTo(new Settlement("r1", 0, false));
-        assertThat(now(inMemory().balance("a"))).isEqualTo(new AccountBalance("a", 960, 2, 40));
+        assertThat(inMemory().trackedRequests()).isEqualTo(1); // r2, in flight
+        assertThat(now(inMemory().balance("a"))).isEqualTo(new AccountBalance("a", 960, 1, 40));
         assertThat(now(inMemory().reserve("a", "r1", 10)).granted()).isTrue();
     }
 
     @Test
-    void forgettingIsSpreadOverReservations() {
+    void afterALongPauseEveryOutcomeIsForgottenAtOnce() {
         inMemory().open("a", 1_000);
-        for (int i = 0; i < 20; i++) {
-            now(inMemory().reserve("a", "old-" + i, 1));
-            now(inMemory().release("a", "old-" + i));
-        }
-        clock().advance(RETENTION);
+        now(inMemory().reserve("a", "r1", 100));
+        now(inMemory().release("a", "r1"));
 
-        now(inMemory().reserve("a", "new-1", 1));
-        assertThat(inMemory().trackedRequests()).isEqualTo(20 - InMemoryLedger.PRUNE_BATCH + 1);
-        now(inMemory().reserve("a", "new-2", 1));
-        now(inMemory().reserve("a", "new-3", 1));
-        assertThat(inMemory().trackedRequests()).isEqualTo(3);
+        clock().advance(RETENTION.multipliedBy(5));
+        assertThat(inMemory().trackedRequests()).isZero();
+        assertThat(now(inMemory().reserve("a", "r1", 10)).granted()).isTrue();
+    }
+
+    @Test
+    void outcomeTablesGrowWhenARetentionHoldsMoreThanTheyDo() {
+        int requests = InMemoryLedger.INITIAL_TABLE_SLOTS * 3;
+        inMemory().open("a", requests);
+        for (int i = 0; i < requests; i++) {
+            now(inMemory().reserve("a", "r" + i, 1));
+            now(inMemory().settle("a", "r" + i, i % 2));
+        }
+        assertThat(inMemory().trackedRequests()).isGreaterThanOrEqualTo(InMemoryLedger.INITIAL_TABLE_SLOTS * 2);
+        // the latest outcomes are all remembered, with their own charge and account
+        for (int i = requests - InMemoryLedger.INITIAL_TABLE_SLOTS; i < requests; i++) {
+            assertThat(now(inMemory().settle("a", "r" + i, 1))).isEqualTo(new Settlement("r" + i, i % 2, false));
+        }
+        assertThat(now(inMemory().balance("a")).spentMicros()).isEqualTo(requests / 2);
+    }
+
+    @Test
+    void aRepeatOnAnotherAccountOfASettledRequestChargesNothingAndSaysSo() {
+        inMemory().open("a", 100);
+        inMemory().open("b", 100);
+        now(inMemory().reserve("a", "r1", 60));
+        now(inMemory().settle("a", "r1", 30));
+
+        assertThat(now(inMemory().settle("b", "r1", 60))).isEqualTo(new Settlement("r1", 0, false));
+        assertThat(now(inMemory().settle("nobody", "r1", 60))).isEqualTo(new Settlement("r1", 0, false));
+        assertThat(now(inMemory().settle("a", "r1", 60))).isEqualTo(new Settlement("r1", 30, false));
+        assertThat(now(inMemory().balance("b"))).isEqualTo(new AccountBalance("b", 100, 0, 0));
+    }
+
+    @Test
+    void requestIdHashesSpreadAndAreNeverZero() {
+        java.util.Set<Long> hashes = new java.util.HashSet<>();
+        for (int i = 0; i < 100_000; i++) {
+            long h = InMemoryLedger.idHash("req_" + Long.toHexString(i * 0x9e3779b97f4a7c15L));
+            assertThat(h).isNotZero();
+            hashes.add(h);
+        }
+        assertThat(hashes).hasSize(100_000);
     }
 
     @Test

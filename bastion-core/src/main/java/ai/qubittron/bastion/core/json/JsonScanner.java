@@ -4,7 +4,7 @@ import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A validating JSON tokenizer that reads a {@link ByteBuf} in place and allocates nothing: tokens are
+ * A validating JSON tokenizer over a {@link ByteBuf} that allocates nothing: tokens are
  * reported as kinds and byte ranges, names and strings are compared against ASCII constants without
  * being decoded, and integers are read as {@code long}s. It checks the JSON grammar (RFC 8259): structure,
  * string escapes and control characters, number syntax (at most {@value #MAX_NUMBER_LENGTH} characters),
@@ -19,7 +19,10 @@ import java.nio.charset.StandardCharsets;
  * <p>Use: {@link #reset} on a document, then {@link #next} until it returns {@link #END} (the document
  * was one well-formed value) or {@link #ERROR} (it was not; the scanner then stays in error). Not
  * thread-safe; one instance reads one document at a time. The buffer is only read, between its reader
- * and writer indexes; it is neither retained nor released, and must not change while it is read.
+ * and writer indexes; it is neither retained nor released, and must not change while it is read. A
+ * document of up to {@value #MAX_SCRATCH} bytes is first copied, in bulk, to an array of the calling
+ * thread's and scanned there; so the accessors of a scanner hold only until another scanner on the
+ * same thread is {@linkplain #reset reset}.
  */
 public final class JsonScanner {
 
@@ -65,8 +68,16 @@ public final class JsonScanner {
     private static final byte[] FALSE_BYTES = {'f', 'a', 'l', 's', 'e'};
     private static final byte[] NULL_BYTES = {'n', 'u', 'l', 'l'};
 
+    /** Documents up to this size are copied to a per-thread array and read from there. */
+    static final int MAX_SCRATCH = 64 * 1024;
+    private static final ThreadLocal<byte[][]> SCRATCH = ThreadLocal.withInitial(() -> new byte[][] {new byte[4096]});
+
     private final boolean validateUtf8;
     private ByteBuf buf;
+    /** The document's bytes, when it was copied to the thread's scratch array; else null (read from buf). */
+    private byte[] bytes;
+    /** The buffer index of {@code bytes[0]}. */
+    private int base;
     private int pos;
     private int end;
     private int state;
@@ -98,6 +109,20 @@ public final class JsonScanner {
         buf = json;
         pos = json.readerIndex();
         end = json.writerIndex();
+        int length = end - pos;
+        if (length <= MAX_SCRATCH) {
+            // one bulk copy (a memcpy per component) instead of a bounds- and reference-checked read per
+            // byte, through a composite's component lookup: several times faster to scan
+            byte[][] holder = SCRATCH.get();
+            if (holder[0].length < length) {
+                holder[0] = new byte[Math.min(MAX_SCRATCH, Integer.highestOneBit(length - 1) << 1)];
+            }
+            bytes = holder[0];
+            base = pos;
+            json.getBytes(pos, bytes, 0, length);
+        } else {
+            bytes = null;
+        }
         state = EXPECT_VALUE;
         depth = 0;
         arrays = 0;
@@ -164,7 +189,7 @@ public final class JsonScanner {
                 return false;
             }
             for (int i = 0; i < length; i++) {
-                if (buf.getByte(textStart + i) != ascii[i]) {
+                if (at(textStart + i) != ascii[i]) {
                     return false;
                 }
             }
@@ -173,9 +198,9 @@ public final class JsonScanner {
         int i = textStart;
         int matched = 0;
         while (i < textEnd) {
-            int c = buf.getByte(i) & 0xff;
+            int c = at(i) & 0xff;
             if (c == '\\') {
-                int e = buf.getByte(i + 1);
+                int e = at(i + 1);
                 if (e == 'u') {
                     c = hex4(i + 2);
                     i += 6;
@@ -204,7 +229,7 @@ public final class JsonScanner {
         }
         int from = textEnd - ascii.length;
         for (int i = 0; i < ascii.length; i++) {
-            if (buf.getByte(from + i) != ascii[i]) {
+            if (at(from + i) != ascii[i]) {
                 return false;
             }
         }
@@ -231,7 +256,7 @@ public final class JsonScanner {
         }
         int h = 1;
         for (int i = textStart; i < textEnd; i++) {
-            h = 31 * h + buf.getByte(i);
+            h = 31 * h + at(i);
         }
         return h;
     }
@@ -257,7 +282,7 @@ public final class JsonScanner {
                 return false;
             }
             for (int i = 0; i < length; i++) {
-                if (buf.getByte(textStart + i) != buf.getByte(start + i)) {
+                if (at(textStart + i) != at(start + i)) {
                     return false;
                 }
             }
@@ -269,18 +294,18 @@ public final class JsonScanner {
     /** The value of the text of this document between raw bounds {@code start} and {@code end}. */
     public String text(int start, int end, boolean hasEscapes) {
         if (!hasEscapes) {
-            return buf.toString(start, end - start, StandardCharsets.UTF_8);
+            return string(start, end - start);
         }
         StringBuilder out = new StringBuilder(end - start);
         int i = start;
         int runStart = i;
         while (i < end) {
-            if (buf.getByte(i) != '\\') {
+            if (at(i) != '\\') {
                 i++;
                 continue;
             }
-            out.append(buf.toString(runStart, i - runStart, StandardCharsets.UTF_8));
-            int e = buf.getByte(i + 1);
+            out.append(string(runStart, i - runStart));
+            int e = at(i + 1);
             if (e == 'u') {
                 out.append((char) hex4(i + 2));
                 i += 6;
@@ -290,12 +315,12 @@ public final class JsonScanner {
             }
             runStart = i;
         }
-        return out.append(buf.toString(runStart, end - runStart, StandardCharsets.UTF_8)).toString();
+        return out.append(string(runStart, end - runStart)).toString();
     }
 
     /** The raw bytes of the last token (a number's digits, a string with its quotes) as ASCII-safe text. */
     public String tokenText() {
-        return buf.toString(tokenStart, pos - tokenStart, StandardCharsets.UTF_8);
+        return string(tokenStart, pos - tokenStart);
     }
 
     /** For a {@link #NUMBER_INT}: whether it fits a {@code long}. */
@@ -386,7 +411,7 @@ public final class JsonScanner {
     /** The byte at the position after whitespace, or -1 at the end; does not consume it. */
     private int skipWhitespace() {
         while (pos < end) {
-            int c = buf.getByte(pos);
+            int c = at(pos);
             if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
                 return c & 0xff;
             }
@@ -438,13 +463,23 @@ public final class JsonScanner {
         }
     }
 
+    private byte at(int index) {
+        byte[] b = bytes;
+        return b != null ? b[index - base] : buf.getByte(index);
+    }
+
+    private String string(int from, int length) {
+        return bytes != null ? new String(bytes, from - base, length, StandardCharsets.UTF_8)
+                : buf.toString(from, length, StandardCharsets.UTF_8);
+    }
+
     /** Consumes {@code literal} at pos, if it is there. */
     private boolean literal(byte[] literal) {
         if (pos + literal.length > end) {
             return false;
         }
         for (int i = 0; i < literal.length; i++) {
-            if (buf.getByte(pos + i) != literal[i]) {
+            if (at(pos + i) != literal[i]) {
                 return false;
             }
         }
@@ -486,7 +521,7 @@ public final class JsonScanner {
         textStart = i;
         escaped = false;
         while (i < end) {
-            int c = buf.getByte(i) & 0xff;
+            int c = at(i) & 0xff;
             if (c == '"') {
                 textEnd = i;
                 pos = i + 1;
@@ -501,7 +536,7 @@ public final class JsonScanner {
                 if (i + 1 >= end) {
                     break;
                 }
-                int e = buf.getByte(i + 1);
+                int e = at(i + 1);
                 if (e == 'u') {
                     if (i + 6 > end || hex4(i + 2) < 0) {
                         fail(i, "invalid \\u escape");
@@ -553,7 +588,7 @@ public final class JsonScanner {
             return -1;
         }
         for (int k = 1; k < length; k++) {
-            int b = buf.getByte(i + k) & 0xff;
+            int b = at(i + k) & 0xff;
             if ((b & 0xc0) != 0x80) {
                 return -1;
             }
@@ -569,7 +604,7 @@ public final class JsonScanner {
     private int hex4(int at) {
         int value = 0;
         for (int i = 0; i < 4; i++) {
-            int d = Character.digit(buf.getByte(at + i), 16);
+            int d = Character.digit(at(at + i), 16);
             if (d < 0) {
                 return -1;
             }
@@ -603,7 +638,7 @@ public final class JsonScanner {
         long value = 0;
         boolean overflow = false;
         while (i < end) {
-            int c = buf.getByte(i);
+            int c = at(i);
             if (c < '0' || c > '9') {
                 break;
             }
@@ -617,28 +652,28 @@ public final class JsonScanner {
             i++;
         }
         int digits = i - digitsStart;
-        if (digits == 0 || (digits > 1 && buf.getByte(digitsStart) == '0')) {
+        if (digits == 0 || (digits > 1 && at(digitsStart) == '0')) {
             return ERROR;
         }
         boolean integer = true;
-        if (i < end && buf.getByte(i) == '.') {
+        if (i < end && at(i) == '.') {
             integer = false;
             int fractionStart = ++i;
-            while (i < end && isDigit(buf.getByte(i))) {
+            while (i < end && isDigit(at(i))) {
                 i++;
             }
             if (i == fractionStart) {
                 return ERROR;
             }
         }
-        if (i < end && (buf.getByte(i) == 'e' || buf.getByte(i) == 'E')) {
+        if (i < end && (at(i) == 'e' || at(i) == 'E')) {
             integer = false;
             i++;
-            if (i < end && (buf.getByte(i) == '+' || buf.getByte(i) == '-')) {
+            if (i < end && (at(i) == '+' || at(i) == '-')) {
                 i++;
             }
             int exponentStart = i;
-            while (i < end && isDigit(buf.getByte(i))) {
+            while (i < end && isDigit(at(i))) {
                 i++;
             }
             if (i == exponentStart) {
@@ -667,7 +702,7 @@ public final class JsonScanner {
 
     /** Fails at pos: an unexpected character, or the end of the input. */
     private int fail() {
-        return fail(pos, pos < end ? "unexpected character '" + printable(buf.getByte(pos)) + "'" : "unexpected end of input");
+        return fail(pos, pos < end ? "unexpected character '" + printable(at(pos)) + "'" : "unexpected end of input");
     }
 
     private int fail(int at, String reason) {

@@ -16,7 +16,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The scanner against Jackson, the reference: on well-formed documents both must see the same tokens
+ * The scanner against Jackson, the reference (documents small enough for the scratch array, and one
+ * larger, read from the buffer itself): on well-formed documents both must see the same tokens
  * and values; on every prefix and on thousands of mutations of them both must agree whether the bytes
  * are one well-formed JSON value.
  */
@@ -119,6 +120,17 @@ class JsonScannerTest {
                 composite.release();
             }
         }
+    }
+
+    @Test
+    void readsADocumentTooLargeForTheScratchArrayFromTheBufferItself() throws IOException {
+        StringBuilder json = new StringBuilder("{\"items\":[");
+        for (int i = 0; json.length() <= JsonScanner.MAX_SCRATCH + 100; i++) {
+            json.append(i == 0 ? "" : ",").append("{\"n\":").append(i).append(",\"s\":\"caf\u00e9 \\u00e9 ").append(i).append("\"}");
+        }
+        String doc = json.append("]}").toString();
+        assertThat(scan(doc)).isEqualTo(jackson(doc));
+        assertThat(scan(doc.substring(0, doc.length() - 1))).isNull();
     }
 
     @Test

@@ -160,8 +160,7 @@ public final class InMemoryLedger implements Ledger {
         if (account == null) {
             return CompletableFuture.completedFuture(new Reservation(false, amountMicros, 0));
         }
-        long idHash = idHash(requestId);
-        if (requests.containsKey(requestId) || generations(clock.millis()).contains(idHash)) {
+        if (requests.containsKey(requestId)) {
             return refused(account, amountMicros);
         }
         AccountBalance current;
@@ -180,9 +179,9 @@ public final class InMemoryLedger implements Ledger {
             account.apply(-amountMicros, 0);
             return refused(account, amountMicros);
         }
-        if (outcomes.get().contains(idHash)) {
-            // A duplicate id was reserved and settled between our look and our entry (a settle records its
-            // outcome before it leaves the map, so we see it now): ours is the second reservation of the id.
+        if (generations(clock.millis()).contains(idHash(requestId))) {
+            // The id was reserved and settled before (within the retention; a settle records its outcome
+            // before it leaves the map, so a racing one is seen here too): ours is a second reservation.
             requests.remove(requestId, reservation);
             account.apply(-amountMicros, 0);
             return refused(account, amountMicros);

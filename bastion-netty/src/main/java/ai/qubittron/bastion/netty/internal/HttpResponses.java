@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Builds the gateway's own responses: OpenAI-shaped errors and JSON documents. */
@@ -28,6 +29,8 @@ final class HttpResponses {
     static final AsciiString LIMIT_TOKENS = AsciiString.cached("x-ratelimit-limit-tokens");
     static final AsciiString REMAINING_TOKENS = AsciiString.cached("x-ratelimit-remaining-tokens");
     static final AsciiString RESET_TOKENS = AsciiString.cached("x-ratelimit-reset-tokens");
+
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private HttpResponses() {
     }
@@ -75,11 +78,15 @@ final class HttpResponses {
     /** A new request id: {@code req_} and 16 hex digits, sent to the client and the upstream. */
     static String newRequestId() {
         long bits = ThreadLocalRandom.current().nextLong();
-        StringBuilder id = new StringBuilder(20).append("req_");
-        String hex = Long.toHexString(bits);
-        for (int i = hex.length(); i < 16; i++) {
-            id.append('0');
+        byte[] id = new byte[20];
+        id[0] = 'r';
+        id[1] = 'e';
+        id[2] = 'q';
+        id[3] = '_';
+        for (int i = 19; i >= 4; i--) {
+            id[i] = HEX[(int) (bits & 0xf)];
+            bits >>>= 4;
         }
-        return id.append(hex).toString();
+        return new String(id, StandardCharsets.US_ASCII);
     }
 }

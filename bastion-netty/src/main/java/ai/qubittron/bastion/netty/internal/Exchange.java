@@ -356,7 +356,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             state = State.STREAMING;
             streamed = true;
             framer = new SseFramer(alloc, this);
-            DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                    HttpResponses.OWN_HEADERS);
             head.headers()
                     .set(HttpHeaderNames.CONTENT_TYPE, contentType)
                     .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)

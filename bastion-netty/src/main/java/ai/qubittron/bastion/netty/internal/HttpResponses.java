@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
@@ -30,6 +31,11 @@ final class HttpResponses {
     static final AsciiString REMAINING_TOKENS = AsciiString.cached("x-ratelimit-remaining-tokens");
     static final AsciiString RESET_TOKENS = AsciiString.cached("x-ratelimit-reset-tokens");
 
+    /**
+     * Headers of the gateway's own responses, not validated: every name is a constant, and every value is
+     * the gateway's own or one the HTTP decoder already read as a header value from the upstream.
+     */
+    static final HttpHeadersFactory OWN_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private HttpResponses() {
@@ -49,7 +55,7 @@ final class HttpResponses {
     static FullHttpResponse json(HttpResponseStatus status, ByteBuf body, String requestId) {
         // no trailers: the encoder only reads them, and the default would build an empty header map per response
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body,
-                DefaultHttpHeadersFactory.headersFactory().newHeaders(), EmptyHttpHeaders.INSTANCE);
+                OWN_HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());

@@ -40,8 +40,12 @@ final class GatewayProcess implements AutoCloseable {
             args.add(w);
         }
         args.addAll(Arrays.asList(more));
-        List<String> jvmOptions = Arrays.stream(options().split("\\s+")).filter(o -> !o.isEmpty()).toList();
-        return new GatewayProcess(ChildJvm.start(log, jvmOptions, BenchGateway.class, args, BenchGateway.READY, true));
+        return new GatewayProcess(ChildJvm.start(log, jvmOptions(), BenchGateway.class, args, BenchGateway.READY, true));
+    }
+
+    /** {@link #options()} split into arguments. */
+    static List<String> jvmOptions() {
+        return Arrays.stream(options().split("\\s+")).filter(o -> !o.isEmpty()).toList();
     }
 
     int port() {

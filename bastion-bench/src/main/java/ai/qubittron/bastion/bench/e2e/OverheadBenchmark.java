@@ -22,10 +22,12 @@ import java.util.Map;
  * {@code ./bastion bench overhead}: what the gateway adds to a request, against nginx doing much less.
  *
  * <p>One static upstream, nginx answering every request with the same chat completion (with usage), is
- * driven by wrk three ways: <b>direct</b>, through <b>nginx</b> {@code proxy_pass} (keep-alive upstream
- * connections, the {@code Authorization} header dropped as Bastion drops it) and through <b>Bastion</b>
- * ({@link BenchGateway}: key lookup, rate limiter, ledger, metering and meters all on, in a JVM of its own).
- * Both proxies get as many event loops / worker processes as the machine has cores. After a warm-up, each
+ * driven by wrk four ways: <b>direct</b>, through <b>nginx</b> {@code proxy_pass} (keep-alive upstream
+ * connections, the {@code Authorization} header dropped as Bastion drops it), through <b>netty</b>, a
+ * bare relay on the same JVM, transport and allocator as the gateway ({@link NettyRelay}: the floor any
+ * Netty gateway stands on), and through <b>Bastion</b> ({@link BenchGateway}: key lookup, rate limiter,
+ * ledger, metering and meters all on, in a JVM of its own). Every proxy gets as many event loops / worker
+ * processes as the machine has cores. After a warm-up, each
  * round runs every path at 1 and at 64 connections, the order of the paths turning from round to round
  * so that none always runs on a machine the previous one heated. Each proxy's CPU time is read from
  * {@code /proc} (all its threads or processes, user and system) around each run.
@@ -46,7 +48,7 @@ public final class OverheadBenchmark {
     static final int FULL_SECONDS = 10;
     static final int FULL_WARMUP = 30;
     static final int QUICK_ROUNDS = 2;
-    static final int QUICK_SECONDS = 3;
+    static final int QUICK_SECONDS = 2;
     static final int QUICK_WARMUP = 10;
     static final int[] CONNECTIONS = {1, 64};
 
@@ -66,7 +68,7 @@ public final class OverheadBenchmark {
 
     /** The three ways to the upstream. */
     enum Route {
-        DIRECT("direct"), NGINX("nginx"), BASTION("bastion");
+        DIRECT("direct"), NGINX("nginx"), NETTY("netty"), BASTION("bastion");
 
         final String label;
 
@@ -163,16 +165,21 @@ public final class OverheadBenchmark {
                         + "    }\n"
                         + "  }\n", proxyPort);
              GatewayProcess gateway = GatewayProcess.start(dir.resolve("gateway.log"), KEY,
-                     List.of("http://127.0.0.1:" + upstreamPort), cores)) {
+                     List.of("http://127.0.0.1:" + upstreamPort), cores);
+             ChildJvm relay = ChildJvm.start(dir.resolve("relay.log"), GatewayProcess.jvmOptions(), NettyRelay.class,
+                     List.of("--port", "0", "--io-threads", Integer.toString(cores), "--upstream",
+                             "http://127.0.0.1:" + upstreamPort), NettyRelay.READY, false)) {
             Map<Route, String> urls = new EnumMap<>(Route.class);
             urls.put(Route.DIRECT, "http://127.0.0.1:" + upstreamPort + "/v1/chat/completions");
             urls.put(Route.NGINX, "http://127.0.0.1:" + proxyPort + "/v1/chat/completions");
+            urls.put(Route.NETTY, "http://127.0.0.1:" + relay.ready() + "/v1/chat/completions");
             urls.put(Route.BASTION, "http://127.0.0.1:" + gateway.port() + "/v1/chat/completions");
             for (Route r : Route.values()) {
                 check(r, urls.get(r));
             }
             Map<Route, ProcessCpu> cpu = new EnumMap<>(Route.class);
             cpu.put(Route.NGINX, new ProcessCpu(proxy.handle()));
+            cpu.put(Route.NETTY, new ProcessCpu(relay.handle()));
             cpu.put(Route.BASTION, new ProcessCpu(gateway.handle()));
             ProcessCpu upstreamCpu = new ProcessCpu(upstream.handle());
             Wrk wrk = Wrk.posting(dir, REQUEST, KEY);
@@ -181,10 +188,11 @@ public final class OverheadBenchmark {
                     rounds, seconds, warmup);
             out.println("machine: " + Machine.describe());
             out.println("upstream: " + Nginx.version() + ", 1 worker process, a fixed " + ANSWER.length()
-                    + "-byte chat completion; nginx proxy: " + cores + " worker processes; bastion: " + cores
+                    + "-byte chat completion; nginx proxy: " + cores + " worker processes; netty relay and bastion: " + cores
                     + " event loops, JVM options '" + GatewayProcess.options() + "'; load: " + Wrk.version());
             // the JIT compiles Bastion's hot path during the warm-up; nginx and the upstream need little
             wrk.run(urls.get(Route.BASTION), 64, warmup);
+            wrk.run(urls.get(Route.NETTY), 64, Math.max(3, warmup / 2));
             wrk.run(urls.get(Route.NGINX), 64, Math.max(2, warmup / 5));
             wrk.run(urls.get(Route.DIRECT), 64, Math.max(2, warmup / 5));
 
@@ -264,6 +272,25 @@ public final class OverheadBenchmark {
             return b.cpuPerRequest(b.proxyCpu) / n.cpuPerRequest(n.proxyCpu);
         }
 
+        /** Bastion against the bare Netty relay at 64 connections: what the gateway's own work costs. */
+        double throughputRatio(Route over, Route under) {
+            return cell(64, over).requestsPerSecond() / cell(64, under).requestsPerSecond();
+        }
+
+        double cpuRatio(Route over, Route under) {
+            Cell a = cell(64, over);
+            Cell b = cell(64, under);
+            return a.cpuPerRequest(a.proxyCpu) / b.cpuPerRequest(b.proxyCpu);
+        }
+
+        String floorLine() {
+            return String.format(Locale.ROOT, "at 64 connections: netty/nginx throughput %.2fx, cpu-per-request %.2fx "
+                            + "(the floor under a Netty gateway); bastion/netty throughput %.2fx, cpu-per-request %.2fx "
+                            + "(what Bastion's own work costs)",
+                    throughputRatio(Route.NETTY, Route.NGINX), cpuRatio(Route.NETTY, Route.NGINX),
+                    throughputRatio(Route.BASTION, Route.NETTY), cpuRatio(Route.BASTION, Route.NETTY));
+        }
+
         long addedP50(Route route) {
             return cell(1, route).latency(50) - cell(1, Route.DIRECT).latency(50);
         }
@@ -288,8 +315,8 @@ public final class OverheadBenchmark {
         }
 
         String addedLine() {
-            return String.format(Locale.ROOT, "added p50 at 1 connection over direct: nginx %+d us, bastion %+d us",
-                    addedP50(Route.NGINX), addedP50(Route.BASTION));
+            return String.format(Locale.ROOT, "added p50 at 1 connection over direct: nginx %+d us, netty %+d us, bastion %+d us",
+                    addedP50(Route.NGINX), addedP50(Route.NETTY), addedP50(Route.BASTION));
         }
 
         String targetsLine() {
@@ -311,6 +338,7 @@ public final class OverheadBenchmark {
             table().forEach(out::println);
             out.println(addedLine());
             out.printf(Locale.ROOT, "bastion resident memory after the run: %d MiB; wall time %.0f s%n", rssKib / 1024, wallSeconds);
+            out.println(floorLine());
             out.println(targetsLine());
         }
 
@@ -339,7 +367,7 @@ public final class OverheadBenchmark {
                         Arrays.stream(CONNECTIONS).boxed().toList().indexOf(c)), "milliseconds", curves);
             }
             StringBuilder md = new StringBuilder();
-            md.append("# Overhead: Bastion against nginx in front of the same upstream\n\n");
+            md.append("# Overhead: Bastion against nginx and a bare Netty relay in front of the same upstream\n\n");
             md.append("Made by `./bastion bench overhead").append(options.isEmpty() ? "" : " " + options)
                     .append("` on ").append(ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z")))
                     .append(String.format(Locale.ROOT, " (%d rounds of %d s per route and connection count, after %d s of warm-up; %.0f s in all).%n%n",
@@ -348,6 +376,9 @@ public final class OverheadBenchmark {
             md.append("- upstream: ").append(Nginx.version()).append(", 1 worker process, answering every request with the same ")
                     .append(ANSWER.length()).append("-byte chat completion (with usage)\n");
             md.append("- nginx: `proxy_pass` with keep-alive upstream connections, ").append(cores).append(" worker processes\n");
+            md.append("- netty: `NettyRelay`, a bare HTTP/1.1 relay on Bastion's JVM, transport and allocator (one upstream ")
+                    .append("connection per client connection; no authentication, JSON, limits, ledger or meters), ")
+                    .append(cores).append(" event loops, the same JVM options\n");
             md.append("- bastion: `BenchGateway` (key lookup, rate limiter, prepaid ledger, metering, Micrometer meters), ")
                     .append(cores).append(" event loops, JVM options `")
                     .append(GatewayProcess.options())
@@ -357,6 +388,7 @@ public final class OverheadBenchmark {
             md.append("```\n");
             table().forEach(l -> md.append(l).append('\n'));
             md.append(addedLine()).append('\n');
+            md.append(floorLine()).append('\n');
             md.append(targetsLine()).append('\n');
             md.append(lastLine()).append('\n');
             md.append("```\n\n");

@@ -13,6 +13,8 @@ import ai.qubittron.bastion.netty.internal.GatewayContext;
 import ai.qubittron.bastion.netty.internal.GatewayMeters;
 import ai.qubittron.bastion.netty.internal.GatewayPipeline;
 import ai.qubittron.bastion.netty.internal.LoadProbe;
+import ai.qubittron.bastion.netty.internal.RedirectPipeline;
+import ai.qubittron.bastion.netty.internal.Tls;
 import ai.qubittron.bastion.netty.internal.Transport;
 import ai.qubittron.bastion.netty.internal.UpstreamWorker;
 import ai.qubittron.bastion.spi.SpiLoader;
@@ -26,8 +28,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -67,6 +71,8 @@ public final class Bastion implements AutoCloseable {
     /** Accepts connections on a thread of its own: relaying streams on the I/O loops must not starve accepting. */
     private EventLoopGroup acceptGroup;
     private Channel server;
+    /** The plain-HTTP listener that redirects to HTTPS, when TLS is on and it was asked for. */
+    private Channel redirectServer;
     private EventLoopGroup probeGroup;
     private LoadProbe probe;
 
@@ -110,17 +116,35 @@ public final class Bastion implements AutoCloseable {
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 256 * 1024))
-                    .childHandler(new GatewayPipeline(context))
+                    .childHandler(new GatewayPipeline(context, config.tls))
                     .bind(config.host, config.port)
                     .syncUninterruptibly()
                     .channel();
+            if (config.redirectPort >= 0) {
+                Channel https = server;
+                redirectServer = new ServerBootstrap()
+                        .group(acceptGroup, group)
+                        .channel(transport.serverChannel())
+                        .option(ChannelOption.SO_BACKLOG, ACCEPT_BACKLOG)
+                        .option(ChannelOption.SO_REUSEADDR, true)
+                        .childOption(ChannelOption.TCP_NODELAY, true)
+                        .childHandler(new RedirectPipeline(config.host,
+                                () -> ((InetSocketAddress) https.localAddress()).getPort()))
+                        .bind(config.host, config.redirectPort)
+                        .syncUninterruptibly()
+                        .channel();
+            }
         } catch (RuntimeException e) {
+            if (server != null) {
+                server.close().syncUninterruptibly();
+            }
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             acceptGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             group = null;
             acceptGroup = null;
+            int port = server == null ? config.port : config.redirectPort;
             server = null;
-            throw new IllegalStateException("cannot listen on " + config.host + ":" + config.port + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot listen on " + config.host + ":" + port + ": " + e.getMessage(), e);
         }
         if (config.loadProbeInterval.toNanos() > 0) {
             // a thread of its own: reading workers' metrics must never delay a relay
@@ -151,9 +175,35 @@ public final class Bastion implements AutoCloseable {
         return localAddress().getPort();
     }
 
-    /** The base URL clients use, e.g. {@code http://127.0.0.1:8080/v1}. */
+    /** The base URL clients use, e.g. {@code http://127.0.0.1:8080/v1} ({@code https://} with TLS). */
     public String baseUrl() {
-        return "http://" + config.host + ":" + port() + "/v1";
+        return (config.tls != null ? "https://" : "http://") + config.host + ":" + port() + "/v1";
+    }
+
+    /** Whether the listener speaks TLS (HTTPS, with HTTP/2 and HTTP/1.1 by ALPN). */
+    public boolean tls() {
+        return config.tls != null;
+    }
+
+    /**
+     * How TLS is served, e.g. {@code "TLSv1.3/TLSv1.2 on OPENSSL"} (BoringSSL through netty-tcnative) or
+     * {@code "… on JDK"} (its native library could not load); {@code null} without TLS.
+     */
+    public String tlsDescription() {
+        return config.tls == null ? null : String.join("/", Tls.PROTOCOLS) + " on " + Tls.provider();
+    }
+
+    /**
+     * The bound port of the plain-HTTP listener that redirects to HTTPS ({@link Builder#httpRedirectPort}).
+     *
+     * @throws IllegalStateException when there is none, or the gateway is not started
+     */
+    public int redirectPort() {
+        Channel ch = redirectServer;
+        if (ch == null) {
+            throw new IllegalStateException(config.redirectPort < 0 ? "no redirect listener was configured" : "not started");
+        }
+        return ((InetSocketAddress) ch.localAddress()).getPort();
     }
 
     /**
@@ -249,6 +299,10 @@ public final class Bastion implements AutoCloseable {
             return;
         }
         context.meters().unbindWorkers();
+        if (redirectServer != null) {
+            redirectServer.close().syncUninterruptibly();
+            redirectServer = null;
+        }
         if (server != null) {
             server.close().syncUninterruptibly();
         }
@@ -324,8 +378,39 @@ public final class Bastion implements AutoCloseable {
         private Duration admissionTimeout = DEFAULT_ADMISSION_TIMEOUT;
         private int defaultMaxOutputTokens = DEFAULT_MAX_OUTPUT_TOKENS;
         private MeterRegistry meterRegistry;
+        private Path tlsCertificateChain;
+        private Path tlsPrivateKey;
+        private int redirectPort = -1;
+        /** Built by {@link #build()} from the two files above. */
+        private SslContext tls;
 
         private Builder() {
+        }
+
+        /**
+         * Serves HTTPS on {@link #port(int)}: TLS 1.3 and 1.2 with the certificate chain and private key in
+         * these PEM files (the key PKCS#8, unencrypted), ALPN offering {@code h2} and {@code http/1.1}, on
+         * BoringSSL ({@code netty-tcnative}) or, when its native library cannot load, the JDK's provider.
+         * HTTP/2 streams are relayed, limited and metered as HTTP/1.1 requests are. The files are read by
+         * {@link #build()}. Default: none (plain HTTP).
+         */
+        public Builder tls(Path certificateChainPem, Path privateKeyPem) {
+            this.tlsCertificateChain = Objects.requireNonNull(certificateChainPem, "certificateChainPem");
+            this.tlsPrivateKey = Objects.requireNonNull(privateKeyPem, "privateKeyPem");
+            return this;
+        }
+
+        /**
+         * With {@link #tls}, also listens for plain HTTP on this port (0: any free one), answering every
+         * request {@code 308 Permanent Redirect} to the same path on the HTTPS port, without reading its
+         * body or authenticating it. Default: no such listener.
+         */
+        public Builder httpRedirectPort(int port) {
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException("httpRedirectPort: must be 0..65535, got " + port);
+            }
+            this.redirectPort = port;
+            return this;
         }
 
         /** The address to listen on; default {@value #DEFAULT_HOST}. */
@@ -600,9 +685,14 @@ public final class Bastion implements AutoCloseable {
          * Validates the whole configuration and creates the (not yet started) gateway.
          *
          * @throws IllegalArgumentException when a worker names a model the catalog does not have, or its
-         *                                  URI is not usable
+         *                                  URI is not usable; when the TLS files cannot be read or used; when
+         *                                  a redirect port is set without TLS
          */
         public Bastion build() {
+            if (redirectPort >= 0 && tlsCertificateChain == null) {
+                throw new IllegalArgumentException("httpRedirectPort: only with tls (a redirect to HTTPS needs an HTTPS listener)");
+            }
+            SslContext sslContext = tlsCertificateChain == null ? null : Tls.serverContext(tlsCertificateChain, tlsPrivateKey);
             Scheduler scheduler = new Scheduler(SchedulerConfig.builder().maxInFlightPerWorker(maxInFlightPerWorker).build());
             workers.forEach((name, uris) -> {
                 ModelInfo model = catalog.find(name);
@@ -630,6 +720,8 @@ public final class Bastion implements AutoCloseable {
             snapshot.loadProbeInterval = loadProbeInterval;
             snapshot.overloadWaitingRequests = overloadWaitingRequests;
             snapshot.overloadKvCacheUsage = overloadKvCacheUsage;
+            snapshot.tls = sslContext;
+            snapshot.redirectPort = redirectPort;
             return new Bastion(snapshot, context);
         }
     }

@@ -4,7 +4,11 @@ import ai.qubittron.bastion.netty.admin.AdminServer;
 import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
 import ai.qubittron.bastion.spi.auth.ApiKeyHash;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -21,8 +25,22 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
     String host;
 
-    @Option(names = "--port", defaultValue = "8080", description = "Port to listen on (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--port", defaultValue = "8080",
+            description = "Port to listen on; with TLS, the plain-HTTP port that redirects to HTTPS (default: ${DEFAULT-VALUE}).")
     int port;
+
+    @Option(names = "--tls", description = "Serve HTTPS (HTTP/2 and HTTP/1.1) with a self-signed certificate for localhost, "
+            + "made at start and written beside a trust hint, unless --tls-cert and --tls-key are given.")
+    boolean tls;
+
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "Certificate chain (PEM) to serve HTTPS with; needs --tls-key.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "Private key (PEM, PKCS#8, unencrypted) of --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--https-port", defaultValue = "8443", description = "Port of HTTPS when TLS is on (default: ${DEFAULT-VALUE}).")
+    int httpsPort;
 
     @Option(names = "--demo-key", description = "The API key to accept (qbt_…); a random one when absent.")
     String demoKey;
@@ -73,7 +91,34 @@ final class DemoCommand implements Callable<Integer> {
             System.err.println("--admin-token must have at least 16 characters");
             return 2;
         }
-        DemoGateway demo = DemoGateway.start(host, port, key, workers, simConfig, ioThreads, adminHost, adminPort, token);
+        if ((tlsCert == null) != (tlsKey == null)) {
+            System.err.println("--tls-cert and --tls-key go together");
+            return 2;
+        }
+        DemoGateway.Https https = null;
+        Path generated = null;
+        if (tlsCert != null) {
+            https = new DemoGateway.Https(tlsCert, tlsKey, httpsPort);
+        } else if (tls) {
+            Path dir;
+            try {
+                dir = Files.createTempDirectory("bastion-demo-tls");
+            } catch (IOException e) {
+                System.err.println("cannot create a directory for the certificate: " + e.getMessage());
+                return 1;
+            }
+            SelfSignedCertificate certificate = SelfSignedCertificate.generate(dir, SelfSignedCertificate.LOCAL_NAMES,
+                    Duration.ofDays(30));
+            https = new DemoGateway.Https(certificate.certificate(), certificate.privateKey(), httpsPort);
+            generated = certificate.certificate();
+        }
+        DemoGateway demo;
+        try {
+            demo = DemoGateway.start(host, port, key, workers, simConfig, ioThreads, adminHost, adminPort, token, https);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            System.err.println(e.getMessage());
+            return 1;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             demo.close();
@@ -83,6 +128,12 @@ final class DemoCommand implements Callable<Integer> {
         PrintStream out = System.out;
         String base = demo.gateway().baseUrl();
         out.println("Bastion demo gateway listening on " + base);
+        if (https != null) {
+            out.println("  TLS " + demo.gateway().tlsDescription() + ", HTTP/2 and HTTP/1.1 (ALPN); "
+                    + "http://" + host + ":" + demo.gateway().redirectPort() + " redirects to it");
+            out.println("  certificate: " + https.certificate()
+                    + (generated != null ? "  (self-signed: give it to clients as the CA, e.g. curl --cacert)" : ""));
+        }
         out.println("  simulated GPU workers: " + demo.workers().stream().map(SimulatedWorker::baseUrl).toList());
         out.println("  API key: " + key + "  (account " + DemoGateway.DEMO_ACCOUNT + ", tier " + DemoGateway.DEMO_TIER + ")");
         out.println("  admin API: http://" + adminHost + ":" + demo.admin().port() + "/admin/v1/  token: "
@@ -91,7 +142,7 @@ final class DemoCommand implements Callable<Integer> {
                 + AdminServer.METRICS_PATH);
         out.println();
         out.println("Try it:");
-        out.println("  curl " + base + "/chat/completions \\");
+        out.println("  curl " + (generated != null ? "--cacert " + generated + " " : "") + base + "/chat/completions \\");
         out.println("    -H \"Authorization: Bearer " + key + "\" \\");
         out.println("    -H \"Content-Type: application/json\" \\");
         out.println("    -d '{\"model\": \"gpt-oss-120b\", \"messages\": [{\"role\": \"user\", \"content\": "

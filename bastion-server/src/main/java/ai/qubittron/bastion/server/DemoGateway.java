@@ -25,6 +25,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -97,6 +98,19 @@ final class DemoGateway implements AutoCloseable {
      */
     static DemoGateway start(String host, int port, String key, int workerCount, SimConfig simConfig, Integer ioThreads,
                              String adminHost, int adminPort, String adminToken) {
+        return start(host, port, key, workerCount, simConfig, ioThreads, adminHost, adminPort, adminToken, null);
+    }
+
+    /**
+     * HTTPS for the demo: the gateway serves TLS on {@code port} with these PEM files, and the plain port
+     * answers every request with a redirect to it.
+     */
+    record Https(Path certificate, Path privateKey, int port) {
+    }
+
+    /** As above; with {@code https}, the gateway serves HTTPS on its port and {@code port} redirects to it. */
+    static DemoGateway start(String host, int port, String key, int workerCount, SimConfig simConfig, Integer ioThreads,
+                             String adminHost, int adminPort, String adminToken, Https https) {
         InMemoryApiKeyStore keys = new InMemoryApiKeyStore();
         keys.add(key, new ApiPrincipal(DEMO_KEY_ID, DEMO_ACCOUNT, DEMO_TIER, Set.of()));
         InMemoryLedger ledger = new InMemoryLedger();
@@ -108,12 +122,17 @@ final class DemoGateway implements AutoCloseable {
         List<SimulatedWorker> workers = new ArrayList<>();
         Metrics metrics = Metrics.start();
         try {
-            Bastion.Builder builder = Bastion.builder().host(host).port(port).keyStore(keys)
+            Bastion.Builder builder = Bastion.builder().host(host).keyStore(keys)
                     .meterRegistry(metrics.registry())
                     .rateLimiter(new InMemoryRateLimiter())
                     .ledger(ledger)
                     .tiers(tiers)
                     .prices(prices);
+            if (https == null) {
+                builder.port(port);
+            } else {
+                builder.port(https.port()).tls(https.certificate(), https.privateKey()).httpRedirectPort(port);
+            }
             if (ioThreads != null) {
                 builder.ioThreads(ioThreads);
             }

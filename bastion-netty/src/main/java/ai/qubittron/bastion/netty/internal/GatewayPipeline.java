@@ -1,6 +1,14 @@
 package ai.qubittron.bastion.netty.internal;
 
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.handler.ssl.SslContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
@@ -11,7 +19,8 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 
 /**
- * Builds the pipeline of a client connection. Handler names are the constants below; the order is
+ * Builds the pipeline of a client connection. Handler names are the constants below; for plain HTTP/1.1
+ * the order is
  *
  * <pre>
  *   socket ⇄ {@value #HTTP_CODEC} ⇄ {@value #BODY_AGGREGATOR} → {@value #GATEWAY}
@@ -20,28 +29,96 @@ import io.netty.handler.codec.http.HttpUtil;
  * {@value #HTTP_CODEC} decodes HTTP/1.1; {@value #BODY_AGGREGATOR} gathers a request body as a
  * composite of the received buffers (no copy) up to the configured limit, answering 413 beyond it;
  * {@value #GATEWAY} ({@link GatewayHandler}) does the rest.
+ *
+ * <p>With TLS, {@value #TLS} and {@value #ALPN} come first; once the handshake has chosen the protocol,
+ * {@code http/1.1} (or no ALPN at all) gets the pipeline above, and {@code h2} gets Netty's HTTP/2 frame
+ * codec and a multiplexer that gives each stream a child channel of its own, whose pipeline turns the
+ * stream's frames into the same HTTP/1.1 messages ({@code Http2StreamFrameToHttpObjectCodec}) followed by
+ * the same {@value #BODY_AGGREGATOR} and {@value #GATEWAY}: one request per stream, relayed and limited
+ * exactly as on HTTP/1.1. Connection-level headers ({@code Transfer-Encoding}, {@code Connection}) are
+ * dropped by the conversion, as HTTP/2 requires.
  */
 public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
 
     public static final String HTTP_CODEC = "http-codec";
     public static final String BODY_AGGREGATOR = "body-aggregator";
     public static final String GATEWAY = "gateway";
+    public static final String TLS = "tls";
+    public static final String ALPN = "alpn";
+    public static final String HTTP2 = "http2";
+    public static final String HTTP2_STREAMS = "http2-streams";
+
+    /** Streams one HTTP/2 connection may have open at once (each holds a request in flight). */
+    static final int MAX_CONCURRENT_STREAMS = 128;
 
     private static final int MAX_INITIAL_LINE = 8192;
     private static final int MAX_HEADER_SIZE = 16384;
     private static final int MAX_CHUNK_SIZE = 65536;
 
     private final GatewayContext gateway;
+    private final SslContext tls;
 
+    /** Plain HTTP/1.1. */
     public GatewayPipeline(GatewayContext gateway) {
+        this(gateway, null);
+    }
+
+    /** HTTPS with ALPN ({@code h2}, {@code http/1.1}) when {@code tls} is not null, else plain HTTP/1.1. */
+    public GatewayPipeline(GatewayContext gateway, SslContext tls) {
         this.gateway = gateway;
+        this.tls = tls;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
         ChannelPipeline p = ch.pipeline();
+        if (tls != null) {
+            p.addLast(TLS, tls.newHandler(ch.alloc()));
+            p.addLast(ALPN, new Negotiation());
+            return;
+        }
         addHttpCodec(p);
         addGateway(p);
+    }
+
+    /** Completes the pipeline once the TLS handshake has chosen the application protocol. */
+    private final class Negotiation extends ApplicationProtocolNegotiationHandler {
+
+        Negotiation() {
+            super(ApplicationProtocolNames.HTTP_1_1);
+        }
+
+        @Override
+        protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+            ChannelPipeline p = ctx.pipeline();
+            if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                p.addLast(HTTP2, Http2FrameCodecBuilder.forServer()
+                        .initialSettings(Http2Settings.defaultSettings()
+                                .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+                                .maxHeaderListSize(MAX_HEADER_SIZE))
+                        .build());
+                p.addLast(HTTP2_STREAMS, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                    @Override
+                    protected void initChannel(Http2StreamChannel stream) {
+                        ChannelPipeline sp = stream.pipeline();
+                        sp.addLast(HTTP_CODEC, new Http2StreamFrameToHttpObjectCodec(true));
+                        sp.addLast(BODY_AGGREGATOR, new BodyAggregator(gateway.maxRequestBytes()));
+                        addGateway(sp);
+                    }
+                }));
+            } else if (ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
+                addHttpCodec(p);
+                addGateway(p);
+            } else {
+                throw new IllegalStateException("unexpected application protocol: " + protocol);
+            }
+        }
+
+        @Override
+        protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+            // a client that cannot agree on TLS 1.2+ or a cipher: nothing to answer, nothing to log per attempt
+            ctx.close();
+        }
     }
 
     private void addHttpCodec(ChannelPipeline p) {

@@ -343,6 +343,10 @@ public final class Bastion implements AutoCloseable {
         public static final Duration DEFAULT_ADMISSION_TIMEOUT = Duration.ofSeconds(2);
         /** Default longest wait of a streamed request for its worker's response head: 30 s. */
         public static final Duration DEFAULT_RESPONSE_HEAD_TIMEOUT = Duration.ofSeconds(30);
+        /** Default longest time from the first byte of a client's request to the whole request: 60 s (as nginx's). */
+        public static final Duration DEFAULT_REQUEST_READ_TIMEOUT = Duration.ofSeconds(60);
+        /** Default longest wait of a kept-alive client connection for its next request: 75 s (as nginx's). */
+        public static final Duration DEFAULT_CLIENT_IDLE_TIMEOUT = Duration.ofSeconds(75);
         /** Default longest wait for a worker while all of a model's workers are saturated: 5 s. */
         public static final Duration DEFAULT_SATURATION_WAIT = Duration.ofSeconds(5);
         /** Default interval of the scrape of each worker's {@code /metrics}: 100 ms. */
@@ -366,6 +370,8 @@ public final class Bastion implements AutoCloseable {
         private Duration upstreamIdleTimeout = DEFAULT_UPSTREAM_IDLE_TIMEOUT;
         private Duration responseHeadTimeout = DEFAULT_RESPONSE_HEAD_TIMEOUT;
         private Duration saturationWait = DEFAULT_SATURATION_WAIT;
+        private Duration requestReadTimeout = DEFAULT_REQUEST_READ_TIMEOUT;
+        private Duration clientIdleTimeout = DEFAULT_CLIENT_IDLE_TIMEOUT;
         private int maxInFlightPerWorker = SchedulerConfig.DEFAULT_MAX_IN_FLIGHT_PER_WORKER;
         private Duration loadProbeInterval = DEFAULT_LOAD_PROBE_INTERVAL;
         private long overloadWaitingRequests = DEFAULT_OVERLOAD_WAITING_REQUESTS;
@@ -385,6 +391,34 @@ public final class Bastion implements AutoCloseable {
         private SslContext tls;
 
         private Builder() {
+        }
+
+        /**
+         * The longest time from the first byte of a client's request to the whole request (head and body)
+         * received; past it the connection closes, so that a client sending a byte now and then (a
+         * slow-loris attack) holds nothing for longer. HTTP/1.1 connections. Default 60 s.
+         */
+        public Builder requestReadTimeout(Duration timeout) {
+            this.requestReadTimeout = positive("requestReadTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * The longest wait of a kept-alive client connection for its next request, with nothing in flight
+         * (a request being answered, however long, is never cut by it); then it closes. HTTP/1.1
+         * connections. Default 75 s.
+         */
+        public Builder clientIdleTimeout(Duration timeout) {
+            this.clientIdleTimeout = positive("clientIdleTimeout", timeout);
+            return this;
+        }
+
+        private static Duration positive(String field, Duration value) {
+            Objects.requireNonNull(value, field);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(field + ": must be positive, got " + value);
+            }
+            return value;
         }
 
         /**
@@ -712,7 +746,8 @@ public final class Bastion implements AutoCloseable {
                     defaultMaxOutputTokens, Admission.DEFAULT_MEDIA_PART_TOKENS);
             GatewayContext context = new GatewayContext(catalog, scheduler, keyStore, admission,
                     GatewayMeters.of(meterRegistry), Transport.best(), maxRequestBytes, (int) connectTimeout.toMillis(),
-                    maxIdlePerWorker, upstreamIdleTimeout.toMillis(), responseHeadTimeout.toNanos(), saturationWait.toNanos());
+                    maxIdlePerWorker, upstreamIdleTimeout.toMillis(), responseHeadTimeout.toNanos(), saturationWait.toNanos(),
+                    requestReadTimeout.toNanos(), clientIdleTimeout.toNanos());
             Builder snapshot = new Builder();
             snapshot.host = host;
             snapshot.port = port;

@@ -33,6 +33,8 @@ public final class GatewayContext {
     private final long upstreamIdleTimeoutMillis;
     private final long responseHeadTimeoutNanos;
     private final long saturationWaitNanos;
+    private final long requestReadTimeoutNanos;
+    private final long clientIdleTimeoutNanos;
     private final FastThreadLocal<UpstreamPool> pools = new FastThreadLocal<>();
     private final Admission admission;
     private final GatewayMeters meters;
@@ -40,7 +42,7 @@ public final class GatewayContext {
     public GatewayContext(ModelCatalog catalog, Scheduler scheduler, ApiKeyStore keyStore, Admission admission,
                           GatewayMeters meters, Transport transport, int maxRequestBytes, int connectTimeoutMillis,
                           int maxIdlePerWorker, long upstreamIdleTimeoutMillis, long responseHeadTimeoutNanos,
-                          long saturationWaitNanos) {
+                          long saturationWaitNanos, long requestReadTimeoutNanos, long clientIdleTimeoutNanos) {
         this.catalog = catalog;
         this.meters = meters;
         this.scheduler = scheduler;
@@ -53,6 +55,18 @@ public final class GatewayContext {
         this.upstreamIdleTimeoutMillis = upstreamIdleTimeoutMillis;
         this.responseHeadTimeoutNanos = responseHeadTimeoutNanos;
         this.saturationWaitNanos = saturationWaitNanos;
+        this.requestReadTimeoutNanos = requestReadTimeoutNanos;
+        this.clientIdleTimeoutNanos = clientIdleTimeoutNanos;
+    }
+
+    /** From the first byte of a client's request to the whole request received. */
+    long requestReadTimeoutNanos() {
+        return requestReadTimeoutNanos;
+    }
+
+    /** How long a kept-alive client connection may wait for its next request. */
+    long clientIdleTimeoutNanos() {
+        return clientIdleTimeoutNanos;
     }
 
     public ModelCatalog catalog() {

@@ -78,6 +78,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<Object> pending = new ArrayDeque<>(2);
 
     private ChannelHandlerContext ctx;
+    /** The connection's time limits (null on an HTTP/2 stream, which has none of its own). */
+    private ClientTimeouts timeouts;
     private boolean busy;
     private boolean keepAlive;
     private String requestId;
@@ -93,6 +95,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.timeouts = ctx.pipeline().get(ClientTimeouts.class);
     }
 
     @Override
@@ -116,6 +119,9 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     private void handle(Object msg) {
         busy = true;
+        if (timeouts != null) {
+            timeouts.requestReceived();
+        }
         meterModel = GatewayMeters.NO_MODEL;
         meterEndpoint = GatewayMeters.EndpointTag.OTHER;
         if (msg instanceof Oversized oversized) {
@@ -469,6 +475,9 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         busy = false;
         if (!keepAlive || !ctx.channel().isActive()) {
             return;
+        }
+        if (timeouts != null) {
+            timeouts.idle();
         }
         Object next = pending.poll();
         if (next != null) {

@@ -30,7 +30,8 @@ import io.netty.handler.codec.http.HttpUtil;
  * composite of the received buffers (no copy) up to the configured limit, answering 413 beyond it;
  * {@value #GATEWAY} ({@link GatewayHandler}) does the rest.
  *
- * <p>With TLS, {@value #TLS} and {@value #ALPN} come first; once the handshake has chosen the protocol,
+ * <p>{@value #TIMEOUTS} ({@link ClientTimeouts}) is first in every connection's pipeline: the request
+ * read and idle timeouts. With TLS, {@value #TLS} and {@value #ALPN} come next; once the handshake has chosen the protocol,
  * {@code http/1.1} (or no ALPN at all) gets the pipeline above, and {@code h2} gets Netty's HTTP/2 frame
  * codec and a multiplexer that gives each stream a child channel of its own, whose pipeline turns the
  * stream's frames into the same HTTP/1.1 messages ({@code Http2StreamFrameToHttpObjectCodec}) followed by
@@ -43,6 +44,7 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
     public static final String HTTP_CODEC = "http-codec";
     public static final String BODY_AGGREGATOR = "body-aggregator";
     public static final String GATEWAY = "gateway";
+    public static final String TIMEOUTS = "timeouts";
     public static final String TLS = "tls";
     public static final String ALPN = "alpn";
     public static final String HTTP2 = "http2";
@@ -72,6 +74,7 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
     @Override
     protected void initChannel(SocketChannel ch) {
         ChannelPipeline p = ch.pipeline();
+        p.addLast(TIMEOUTS, new ClientTimeouts(gateway.requestReadTimeoutNanos(), gateway.clientIdleTimeoutNanos()));
         if (tls != null) {
             p.addLast(TLS, tls.newHandler(ch.alloc()));
             p.addLast(ALPN, new Negotiation());
@@ -92,6 +95,9 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
         protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
             ChannelPipeline p = ctx.pipeline();
             if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                // its requests are streams with pipelines of their own: the request and idle timeouts of an
+                // HTTP/1.1 connection do not apply (the TLS handshake was bounded by SslHandler's timeout)
+                p.remove(TIMEOUTS);
                 p.addLast(HTTP2, Http2FrameCodecBuilder.forServer()
                         .initialSettings(Http2Settings.defaultSettings()
                                 .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)

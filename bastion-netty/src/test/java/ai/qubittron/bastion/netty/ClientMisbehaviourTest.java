@@ -57,6 +57,26 @@ class ClientMisbehaviourTest {
         assertThat(responses).doesNotContain("100 Continue");
     }
 
+    @Test
+    void conflictingBodyLengthsAre400AndTheConnectionCloses() throws IOException {
+        String body = "{\"model\":\"gpt-oss-120b\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        String chunked = Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n";
+        String head = "POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer " + gateway.key()
+                + "\r\nContent-Type: application/json\r\n";
+        // a smuggled second request after the part one reader would take as the body
+        String smuggled = "GET /v1/models HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer " + gateway.key() + "\r\n\r\n";
+        for (String framing : new String[] {
+            "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked + smuggled,
+            "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n" + chunked + smuggled,
+            "Content-Length: " + body.length() + "\r\nContent-Length: 4\r\n\r\n" + body + smuggled,
+        }) {
+            String response = exchange(head + framing);
+            assertThat(response).as(framing).startsWith("HTTP/1.1 400 Bad Request\r\n")
+                    .contains("\"code\":\"invalid_request\"").doesNotContain("\"object\":\"list\"");
+            assertThat(response.indexOf("HTTP/1.1", 1)).as("one answer, then the connection closes").isNegative();
+        }
+    }
+
     private static String request(String body, String extraHeaders) {
         return "POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer " + gateway.key()
                 + "\r\nContent-Type: application/json\r\n" + extraHeaders

@@ -30,10 +30,11 @@ final class DemoCommand implements Callable<Integer> {
     int port;
 
     @Option(names = "--tls", description = "Serve HTTPS (HTTP/2 and HTTP/1.1) with a self-signed certificate for localhost, "
-            + "made at start and written beside a trust hint, unless --tls-cert and --tls-key are given.")
+            + "made at start in a temporary directory that is printed, for clients to trust (curl --cacert).")
     boolean tls;
 
-    @Option(names = "--tls-cert", paramLabel = "PEM", description = "Certificate chain (PEM) to serve HTTPS with; needs --tls-key.")
+    @Option(names = "--tls-cert", paramLabel = "PEM",
+            description = "Certificate chain (PEM) to serve HTTPS with, instead of a self-signed one; needs --tls-key.")
     Path tlsCert;
 
     @Option(names = "--tls-key", paramLabel = "PEM", description = "Private key (PEM, PKCS#8, unencrypted) of --tls-cert.")

@@ -19,6 +19,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -511,7 +513,21 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!(cause instanceof IOException)) {
+        if (cause instanceof DecoderException && !(cause instanceof PrematureChannelClosureException)) {
+            // bytes a decoder could not make sense of (e.g. a Content-Length that is no number): the client's
+            // fault, and the framing is lost, so answer 400 if nothing is being answered, then close
+            LOG.log(Level.FINE, "malformed request on a client connection; closing it", cause);
+            if (!busy && ctx.channel().isActive()) {
+                busy = true;
+                keepAlive = false;
+                requestId = HttpResponses.newRequestId();
+                meterModel = GatewayMeters.NO_MODEL;
+                meterEndpoint = GatewayMeters.EndpointTag.OTHER;
+                respondError(ErrorKind.INVALID_REQUEST, "The HTTP request is malformed.");
+                return;
+            }
+        } else if (!(cause instanceof IOException) && !(cause instanceof PrematureChannelClosureException)) {
+            // (a client that hangs up while sending its body is no error of the gateway's)
             LOG.log(Level.WARNING, "unexpected error on a client connection; closing it", cause);
         }
         ctx.close();

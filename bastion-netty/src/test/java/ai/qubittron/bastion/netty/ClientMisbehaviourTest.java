@@ -58,6 +58,19 @@ class ClientMisbehaviourTest {
     }
 
     @Test
+    void anAnswerBeforeTheWholeBodyIsNotLostToAResetWhenTheConnectionCloses() throws IOException {
+        // the 413 goes out while the client is still sending; closing with its bytes unread would reset
+        // the connection, and the client lose the answer
+        String oversized = "{\"model\":\"gpt-oss-120b\",\"messages\":[{\"role\":\"user\",\"content\":\""
+                + "x".repeat(200_000) + "\"}]}";
+        for (int i = 0; i < 10; i++) {
+            String response = exchange(request(oversized, "Connection: close\r\n"));
+            assertThat(response).startsWith("HTTP/1.1 413 Request Entity Too Large\r\n")
+                    .contains("\"code\":\"request_entity_too_large\"");
+        }
+    }
+
+    @Test
     void conflictingBodyLengthsAre400AndTheConnectionCloses() throws IOException {
         String body = "{\"model\":\"gpt-oss-120b\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
         String chunked = Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n";

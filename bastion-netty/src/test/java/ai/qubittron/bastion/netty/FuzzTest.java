@@ -115,9 +115,14 @@ class FuzzTest {
             }
             request.method(method, method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")
                     ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-            HttpResponse<byte[]> response = gateway.http().send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
             String context = "mutation " + i + " (" + what + ", " + method + " " + path + "): "
                     + new String(body, 0, Math.min(body.length, 300), StandardCharsets.UTF_8);
+            HttpResponse<byte[]> response;
+            try {
+                response = gateway.http().send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            } catch (IOException e) {
+                throw new AssertionError("no answer to " + context, e);
+            }
             check(response.statusCode(), response.headers().firstValue("content-type").orElse(""), response.body(),
                     method.equals("HEAD"), context);
             statuses.merge(response.statusCode(), 1, Integer::sum);

@@ -16,9 +16,11 @@ import ai.qubittron.bastion.spi.ledger.Reservation;
 import ai.qubittron.bastion.spi.limit.RateLimitDecision;
 import ai.qubittron.bastion.spi.limit.RateLimits;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.concurrent.Future;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -26,6 +28,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.ReferenceCountUtil;
@@ -60,6 +63,9 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = Logger.getLogger(GatewayHandler.class.getName());
     private static final String BEARER = "Bearer ";
+    /** How long a closing connection's unread input is drained after its last answer (see {@link #linger}). */
+    static final long LINGER_MILLIS = 2000;
+    private static final String LINGER = "linger";
 
     /**
      * Stands in the request sequence for a request whose body was too large: the aggregator drops the
@@ -82,6 +88,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     /** The connection's time limits (null on an HTTP/2 stream, which has none of its own). */
     private ClientTimeouts timeouts;
+    /** Authenticates each request on its head (null in a pipeline without one: then the lookup is here). */
+    private HeadAuthenticator authenticator;
     private boolean busy;
     private boolean keepAlive;
     private String requestId;
@@ -98,6 +106,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.timeouts = ctx.pipeline().get(ClientTimeouts.class);
+        this.authenticator = ctx.pipeline().get(HeadAuthenticator.class);
     }
 
     @Override
@@ -126,6 +135,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         }
         meterModel = GatewayMeters.NO_MODEL;
         meterEndpoint = GatewayMeters.EndpointTag.OTHER;
+        HeadAuthenticator.Verdict verdict = authenticator != null ? authenticator.take() : null;
         if (msg instanceof Oversized oversized) {
             meterEndpoint = oversized.endpoint();
             requestId = HttpResponses.newRequestId();
@@ -160,6 +170,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         if (key == null) {
             request.release();
             respondError(ErrorKind.INVALID_API_KEY, ErrorBodies.INVALID_API_KEY_MESSAGE);
+            return;
+        }
+        if (verdict != null && verdict.lookedUp()) {
+            // asked on the request's head, before its body was gathered (or dropped)
+            authenticated(request, route, path, startNanos, verdict.principal(), verdict.error());
             return;
         }
         onLoop(bounded(() -> gateway.keyStore().authenticate(key)),
@@ -457,8 +472,40 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         if (keepAlive) {
             ctx.writeAndFlush(message, ctx.voidPromise());
         } else {
-            ctx.writeAndFlush(message).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(message).addListener(this::linger);
         }
+    }
+
+    /**
+     * Closes a connection after its last answer without resetting it under that answer: closing a socket
+     * with unread bytes from the client (the rest of a body it was still sending, a pipelined request)
+     * sends a reset, and the client may lose the answer before it reads it. So the gateway's side is shut
+     * (a FIN after the answer), what the client still sends is dropped unread, undecoded, for up to
+     * {@value #LINGER_MILLIS} ms, and then, or when the client closes, the connection closes. An HTTP/2
+     * stream just ends.
+     */
+    private void linger(Future<?> written) {
+        Channel ch = ctx.channel();
+        if (!written.isSuccess() || !(ch instanceof DuplexChannel duplex) || !ch.isActive()) {
+            ctx.close();
+            return;
+        }
+        ch.pipeline().addFirst(LINGER, new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext c, Object msg) {
+                ReferenceCountUtil.release(msg);
+            }
+        });
+        duplex.shutdownOutput().addListener(shut -> {
+            if (!shut.isSuccess()) {
+                ch.close();
+                return;
+            }
+            ch.config().setAutoRead(true);
+            ch.eventLoop().schedule(() -> {
+                ch.close();
+            }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        });
     }
 
     private void respondError(ErrorKind kind, String message) {
@@ -533,7 +580,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    private static String bearerToken(FullHttpRequest request) {
+    /** The bearer token of a request's {@code Authorization} header, or {@code null} when it has none. */
+    static String bearerToken(HttpRequest request) {
         String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
         if (header == null || header.length() <= BEARER.length() || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
             return null;

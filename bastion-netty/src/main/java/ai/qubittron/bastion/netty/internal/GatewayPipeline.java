@@ -23,10 +23,11 @@ import io.netty.handler.codec.http.HttpUtil;
  * the order is
  *
  * <pre>
- *   socket ⇄ {@value #HTTP_CODEC} ⇄ {@value #BODY_AGGREGATOR} → {@value #GATEWAY}
+ *   socket ⇄ {@value #TIMEOUTS} ⇄ {@value #HTTP_CODEC} → {@value #HEAD_AUTH} → {@value #BODY_AGGREGATOR} → {@value #GATEWAY}
  * </pre>
  *
- * {@value #HTTP_CODEC} decodes HTTP/1.1; {@value #BODY_AGGREGATOR} gathers a request body as a
+ * {@value #HTTP_CODEC} decodes HTTP/1.1; {@value #HEAD_AUTH} ({@link HeadAuthenticator}) authenticates
+ * each request on its head and drops the body of one that fails; {@value #BODY_AGGREGATOR} gathers a request body as a
  * composite of the received buffers (no copy) up to the configured limit, answering 413 beyond it;
  * {@value #GATEWAY} ({@link GatewayHandler}) does the rest.
  *
@@ -35,13 +36,14 @@ import io.netty.handler.codec.http.HttpUtil;
  * {@code http/1.1} (or no ALPN at all) gets the pipeline above, and {@code h2} gets Netty's HTTP/2 frame
  * codec and a multiplexer that gives each stream a child channel of its own, whose pipeline turns the
  * stream's frames into the same HTTP/1.1 messages ({@code Http2StreamFrameToHttpObjectCodec}) followed by
- * the same {@value #BODY_AGGREGATOR} and {@value #GATEWAY}: one request per stream, relayed and limited
+ * the same {@value #HEAD_AUTH}, {@value #BODY_AGGREGATOR} and {@value #GATEWAY}: one request per stream, relayed and limited
  * exactly as on HTTP/1.1. Connection-level headers ({@code Transfer-Encoding}, {@code Connection}) are
  * dropped by the conversion, as HTTP/2 requires.
  */
 public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
 
     public static final String HTTP_CODEC = "http-codec";
+    public static final String HEAD_AUTH = "head-auth";
     public static final String BODY_AGGREGATOR = "body-aggregator";
     public static final String GATEWAY = "gateway";
     public static final String TIMEOUTS = "timeouts";
@@ -108,6 +110,7 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
                     protected void initChannel(Http2StreamChannel stream) {
                         ChannelPipeline sp = stream.pipeline();
                         sp.addLast(HTTP_CODEC, new Http2StreamFrameToHttpObjectCodec(true));
+                        sp.addLast(HEAD_AUTH, new HeadAuthenticator(gateway));
                         sp.addLast(BODY_AGGREGATOR, new BodyAggregator(gateway.maxRequestBytes()));
                         addGateway(sp);
                     }
@@ -129,6 +132,7 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
 
     private void addHttpCodec(ChannelPipeline p) {
         p.addLast(HTTP_CODEC, new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_CHUNK_SIZE));
+        p.addLast(HEAD_AUTH, new HeadAuthenticator(gateway));
         p.addLast(BODY_AGGREGATOR, new BodyAggregator(gateway.maxRequestBytes()));
     }
 

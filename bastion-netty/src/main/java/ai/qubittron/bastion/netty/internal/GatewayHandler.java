@@ -20,7 +20,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.util.concurrent.Future;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -32,6 +31,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Optional;
@@ -486,7 +486,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
      */
     private void linger(Future<?> written) {
         Channel ch = ctx.channel();
-        if (!written.isSuccess() || !(ch instanceof DuplexChannel duplex) || !ch.isActive()) {
+        if (!written.isSuccess() || !(ch instanceof DuplexChannel duplex) || !ch.isActive()
+                || ch.pipeline().get(LINGER) != null) {
             ctx.close();
             return;
         }
@@ -502,9 +503,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             ch.config().setAutoRead(true);
-            ch.eventLoop().schedule(() -> {
-                ch.close();
-            }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+            ch.eventLoop().schedule(() -> ch.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
         });
     }
 

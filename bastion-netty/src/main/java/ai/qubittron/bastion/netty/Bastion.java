@@ -396,7 +396,7 @@ public final class Bastion implements AutoCloseable {
         /**
          * The longest time from the first byte of a client's request to the whole request (head and body)
          * received; past it the connection closes, so that a client sending a byte now and then (a
-         * slow-loris attack) holds nothing for longer. HTTP/1.1 connections. Default 60 s.
+         * slow-loris attack) holds nothing for longer; on HTTP/2, the stream is reset. Default 60 s.
          */
         public Builder requestReadTimeout(Duration timeout) {
             this.requestReadTimeout = positive("requestReadTimeout", timeout);
@@ -405,8 +405,8 @@ public final class Bastion implements AutoCloseable {
 
         /**
          * The longest wait of a kept-alive client connection for its next request, with nothing in flight
-         * (a request being answered, however long, is never cut by it); then it closes. HTTP/1.1
-         * connections. Default 75 s.
+         * (a request being answered, however long, is never cut by it); then it closes. An HTTP/2
+         * connection closes (GOAWAY) once it has had no open stream for as long. Default 75 s.
          */
         public Builder clientIdleTimeout(Duration timeout) {
             this.clientIdleTimeout = positive("clientIdleTimeout", timeout);

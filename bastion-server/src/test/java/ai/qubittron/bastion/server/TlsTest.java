@@ -218,6 +218,43 @@ class TlsTest {
     }
 
     @Test
+    void anHttp2ConnectionWithNoStreamIsClosedAfterTheIdleTimeout() throws Exception {
+        try (Bastion idle = Bastion.builder().port(0).tls(certificate.certificate(), certificate.privateKey())
+                .clientIdleTimeout(Duration.ofMillis(300)).build().start();
+             SSLSocket socket = (SSLSocket) trusting.getSocketFactory().createSocket("localhost", idle.port())) {
+            SSLParameters alpn = socket.getSSLParameters();
+            alpn.setApplicationProtocols(new String[] {"h2"});
+            socket.setSSLParameters(alpn);
+            socket.setSoTimeout(10_000);
+            socket.startHandshake();
+            assertThat(socket.getApplicationProtocol()).isEqualTo("h2");
+            OutputStream out = socket.getOutputStream();
+            // the client preface and an empty SETTINGS frame, then nothing
+            out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});
+            out.flush();
+            long start = System.nanoTime();
+            byte[] received = socket.getInputStream().readAllBytes(); // until the gateway closes
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(took).isBetween(Duration.ofMillis(250), Duration.ofSeconds(5));
+            assertThat(hasFrame(received, 7)).as("a GOAWAY before the close").isTrue();
+        }
+    }
+
+    /** Whether a run of HTTP/2 frames (from the start of the server's bytes) has one of this type. */
+    private static boolean hasFrame(byte[] frames, int type) {
+        int at = 0;
+        while (at + 9 <= frames.length) {
+            int length = (frames[at] & 0xff) << 16 | (frames[at + 1] & 0xff) << 8 | (frames[at + 2] & 0xff);
+            if ((frames[at + 3] & 0xff) == type) {
+                return true;
+            }
+            at += 9 + length;
+        }
+        return false;
+    }
+
+    @Test
     void unreadableTlsFilesFailTheBuildNamingTheFile() throws Exception {
         Path missing = dir.resolve("missing.pem");
         assertThatThrownBy(() -> Bastion.builder().port(0).tls(missing, certificate.privateKey()).build())

@@ -1,6 +1,7 @@
 package ai.qubittron.bastion.netty.internal;
 
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -32,7 +33,9 @@ import io.netty.handler.codec.http.HttpUtil;
  * {@value #GATEWAY} ({@link GatewayHandler}) does the rest.
  *
  * <p>{@value #TIMEOUTS} ({@link ClientTimeouts}) is first in every connection's pipeline: the request
- * read and idle timeouts. With TLS, {@value #TLS} and {@value #ALPN} come next; once the handshake has chosen the protocol,
+ * read and idle timeouts. On HTTP/2 it moves: each stream's pipeline has its own (the request read
+ * timeout), and the connection an {@link Http2ConnectionIdle} (closed after the idle timeout with no
+ * stream open). With TLS, {@value #TLS} and {@value #ALPN} come next; once the handshake has chosen the protocol,
  * {@code http/1.1} (or no ALPN at all) gets the pipeline above, and {@code h2} gets Netty's HTTP/2 frame
  * codec and a multiplexer that gives each stream a child channel of its own, whose pipeline turns the
  * stream's frames into the same HTTP/1.1 messages ({@code Http2StreamFrameToHttpObjectCodec}) followed by
@@ -97,18 +100,21 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
         protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
             ChannelPipeline p = ctx.pipeline();
             if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                // its requests are streams with pipelines of their own: the request and idle timeouts of an
-                // HTTP/1.1 connection do not apply (the TLS handshake was bounded by SslHandler's timeout)
+                // its requests are streams with pipelines of their own, each with its request read timeout;
+                // the connection closes once it has had no stream for the idle timeout
                 p.remove(TIMEOUTS);
-                p.addLast(HTTP2, Http2FrameCodecBuilder.forServer()
+                Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
                         .initialSettings(Http2Settings.defaultSettings()
                                 .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
                                 .maxHeaderListSize(MAX_HEADER_SIZE))
-                        .build());
+                        .build();
+                p.addLast(HTTP2, codec);
+                p.addLast(TIMEOUTS, new Http2ConnectionIdle(codec.connection(), gateway.clientIdleTimeoutNanos()));
                 p.addLast(HTTP2_STREAMS, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
                         ChannelPipeline sp = stream.pipeline();
+                        sp.addLast(TIMEOUTS, new ClientTimeouts(gateway.requestReadTimeoutNanos(), gateway.clientIdleTimeoutNanos()));
                         sp.addLast(HTTP_CODEC, new Http2StreamFrameToHttpObjectCodec(true));
                         sp.addLast(HEAD_AUTH, new HeadAuthenticator(gateway));
                         sp.addLast(BODY_AGGREGATOR, new BodyAggregator(gateway.maxRequestBytes()));

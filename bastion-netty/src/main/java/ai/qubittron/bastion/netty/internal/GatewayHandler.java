@@ -35,9 +35,7 @@ import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Optional;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -88,7 +86,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     /** The connection's time limits (null on an HTTP/2 stream, which has none of its own). */
     private ClientTimeouts timeouts;
-    /** Authenticates each request on its head (null in a pipeline without one: then the lookup is here). */
+    /** Authenticates each request on its head: the one place keys are looked up. */
     private HeadAuthenticator authenticator;
     private boolean busy;
     private boolean keepAlive;
@@ -107,6 +105,9 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         this.timeouts = ctx.pipeline().get(ClientTimeouts.class);
         this.authenticator = ctx.pipeline().get(HeadAuthenticator.class);
+        if (authenticator == null) {
+            throw new IllegalStateException("a GatewayHandler needs a HeadAuthenticator before it in its pipeline");
+        }
     }
 
     @Override
@@ -135,7 +136,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         }
         meterModel = GatewayMeters.NO_MODEL;
         meterEndpoint = GatewayMeters.EndpointTag.OTHER;
-        HeadAuthenticator.Verdict verdict = authenticator != null ? authenticator.take() : null;
+        HeadAuthenticator.Verdict verdict = authenticator.take();
         if (msg instanceof Oversized oversized) {
             meterEndpoint = oversized.endpoint();
             requestId = HttpResponses.newRequestId();
@@ -166,19 +167,14 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
                     : "Method " + request.method() + " is not allowed on " + path + ".");
             return;
         }
-        String key = bearerToken(request);
-        if (key == null) {
+        if (!verdict.lookedUp()) {
+            // a well-formed request not looked up had no bearer token
             request.release();
             respondError(ErrorKind.INVALID_API_KEY, ErrorBodies.INVALID_API_KEY_MESSAGE);
             return;
         }
-        if (verdict != null && verdict.lookedUp()) {
-            // asked on the request's head, before its body was gathered (or dropped)
-            authenticated(request, route, path, startNanos, verdict.principal(), verdict.error());
-            return;
-        }
-        onLoop(bounded(() -> gateway.keyStore().authenticate(key)),
-                (principal, error) -> authenticated(request, route, path, startNanos, principal, error));
+        // the key store was asked on the request's head, before its body was gathered (or dropped)
+        authenticated(request, route, path, startNanos, verdict.principal(), verdict.error());
     }
 
     private void authenticated(FullHttpRequest request, Route route, String path, long startNanos,
@@ -325,7 +321,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         String accountId = a.principal().accountId();
         ModelPrice price = admission.prices().price(a.model().id());
         long amount = price.costMicros(a.promptTokenBound(admission), a.outputBound(admission));
-        CompletableFuture<Reservation> original = spi(() -> ledger.reserve(accountId, a.requestId(), amount));
+        CompletableFuture<Reservation> original = SpiCalls.call(() -> ledger.reserve(accountId, a.requestId(), amount));
         CompletableFuture<Reservation> reserved = bounded(original);
         onLoop(reserved, (reservation, error) -> {
             if (error instanceof TimeoutException) {
@@ -389,41 +385,17 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     /** Calls an SPI method, turning a throw into a failed stage and bounding the wait by the admission timeout. */
     private <T> CompletableFuture<T> bounded(Supplier<CompletionStage<T>> call) {
-        return bounded(spi(call));
+        return bounded(SpiCalls.call(call));
     }
 
     /** Waits for {@code future} at most the admission timeout, on a copy: the original keeps its own outcome. */
     private <T> CompletableFuture<T> bounded(CompletableFuture<T> future) {
-        return future.isDone() ? future : future.copy().orTimeout(gateway.admission().timeoutMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    /** Calls an SPI method; a throw becomes a failed future. */
-    private static <T> CompletableFuture<T> spi(Supplier<CompletionStage<T>> call) {
-        try {
-            return call.get().toCompletableFuture();
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return SpiCalls.bounded(future, gateway.admission().timeoutMillis());
     }
 
     /** Runs {@code then} on this connection's event loop once the future completes (at once if it has). */
     private <T> void onLoop(CompletableFuture<T> future, BiConsumer<T, Throwable> then) {
-        if (future.isDone()) {
-            complete(future, then);
-        } else {
-            future.whenComplete((v, e) -> ctx.executor().execute(() -> complete(future, then)));
-        }
-    }
-
-    private static <T> void complete(CompletableFuture<T> future, BiConsumer<T, Throwable> then) {
-        T value;
-        try {
-            value = future.join();
-        } catch (CompletionException | CancellationException e) {
-            then.accept(null, e.getCause() != null ? e.getCause() : e);
-            return;
-        }
-        then.accept(value, null);
+        SpiCalls.onLoop(ctx.executor(), future, then);
     }
 
     private static long saturatedAdd(long a, long b) {

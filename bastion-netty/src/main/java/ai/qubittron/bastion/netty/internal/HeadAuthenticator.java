@@ -11,8 +11,6 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Authenticates each request on its head, before its body is gathered: a request with no bearer token,
@@ -109,22 +107,12 @@ final class HeadAuthenticator extends ChannelInboundHandlerAdapter {
             decided(head, Verdict.NOT_LOOKED_UP);
             return;
         }
-        CompletableFuture<Optional<ApiPrincipal>> lookup;
-        try {
-            lookup = gateway.keyStore().authenticate(key).toCompletableFuture();
-        } catch (RuntimeException e) {
-            lookup = CompletableFuture.failedFuture(e);
-        }
-        if (lookup.isDone()) {
-            decided(head, verdict(lookup));
-            return;
-        }
-        asking = true;
-        lookup.copy().orTimeout(gateway.admission().timeoutMillis(), TimeUnit.MILLISECONDS).whenComplete((p, e) -> {
-            CompletableFuture<Optional<ApiPrincipal>> done = e == null ? CompletableFuture.completedFuture(p)
-                    : CompletableFuture.failedFuture(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
-            ctx.executor().execute(() -> answered(head, verdict(done)));
-        });
+        CompletableFuture<Optional<ApiPrincipal>> lookup = SpiCalls.bounded(
+                SpiCalls.call(() -> gateway.keyStore().authenticate(key)), gateway.admission().timeoutMillis());
+        // an answer already there (the in-memory store) is handled at once; a later one waits for it here
+        asking = !lookup.isDone();
+        SpiCalls.onLoop(ctx.executor(), lookup, (principal, error) -> answered(head,
+                new Verdict(principal == null ? Optional.<ApiPrincipal>empty() : principal, error)));
     }
 
     private void answered(HttpRequest head, Verdict verdict) {
@@ -160,17 +148,6 @@ final class HeadAuthenticator extends ChannelInboundHandlerAdapter {
             whole.content().skipBytes(whole.content().readableBytes());
         }
         ctx.fireChannelRead(head);
-    }
-
-    private static Verdict verdict(CompletableFuture<Optional<ApiPrincipal>> lookup) {
-        try {
-            Optional<ApiPrincipal> principal = lookup.join();
-            return new Verdict(principal == null ? Optional.empty() : principal, null);
-        } catch (CompletionException e) {
-            return new Verdict(Optional.empty(), e.getCause() != null ? e.getCause() : e);
-        } catch (RuntimeException e) {
-            return new Verdict(Optional.empty(), e);
-        }
     }
 
     @Override

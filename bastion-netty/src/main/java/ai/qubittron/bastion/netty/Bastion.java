@@ -413,9 +413,9 @@ public final class Bastion implements AutoCloseable {
             return this;
         }
 
+        /** {@code value}, when it is a positive duration; else an {@link IllegalArgumentException} naming the field. */
         private static Duration positive(String field, Duration value) {
-            Objects.requireNonNull(value, field);
-            if (value.isNegative() || value.isZero()) {
+            if (value == null || value.isNegative() || value.isZero()) {
                 throw new IllegalArgumentException(field + ": must be positive, got " + value);
             }
             return value;
@@ -576,10 +576,7 @@ public final class Bastion implements AutoCloseable {
 
         /** The longest wait for the rate limiter or the ledger; default 2 s. Past it the request gets 503. */
         public Builder admissionTimeout(Duration timeout) {
-            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("admissionTimeout: must be positive, got " + timeout);
-            }
-            this.admissionTimeout = timeout;
+            this.admissionTimeout = positive("admissionTimeout", timeout);
             return this;
         }
 
@@ -601,10 +598,7 @@ public final class Bastion implements AutoCloseable {
          * idle pooled connection that old is closed.
          */
         public Builder upstreamIdleTimeout(Duration timeout) {
-            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("upstreamIdleTimeout: must be positive, got " + timeout);
-            }
-            this.upstreamIdleTimeout = timeout;
+            this.upstreamIdleTimeout = positive("upstreamIdleTimeout", timeout);
             return this;
         }
 
@@ -615,10 +609,7 @@ public final class Bastion implements AutoCloseable {
          * {@linkplain #upstreamIdleTimeout(Duration) idle timeout} is the bound.
          */
         public Builder responseHeadTimeout(Duration timeout) {
-            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("responseHeadTimeout: must be positive, got " + timeout);
-            }
-            this.responseHeadTimeout = timeout;
+            this.responseHeadTimeout = positive("responseHeadTimeout", timeout);
             return this;
         }
 

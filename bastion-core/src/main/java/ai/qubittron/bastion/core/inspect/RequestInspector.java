@@ -6,7 +6,6 @@ import ai.qubittron.bastion.core.error.GatewayException;
 import ai.qubittron.bastion.core.json.JsonScanner;
 import ai.qubittron.bastion.core.json.MemberNames;
 import io.netty.buffer.ByteBuf;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Validates a model request body and reads the few top-level fields the gateway acts on: {@code model},
@@ -32,7 +31,7 @@ public final class RequestInspector {
     private static final int MAX_COMPLETION_TOKENS = 1;
     private static final int MAX_OUTPUT_TOKENS = 2;
     /** Content part types whose token count the body's size does not bound (images, audio). */
-    private static final byte[][] MEDIA_TYPES = ascii("image_url", "input_image", "input_audio", "image", "audio",
+    private static final byte[][] MEDIA_TYPES = JsonScanner.ascii("image_url", "input_image", "input_audio", "image", "audio",
             "input_file", "file");
 
     /** The member names the inspector acts on, by id (0: any other). */
@@ -53,7 +52,7 @@ public final class RequestInspector {
     private static final int TYPE = 14;
     private static final String[] NAMES = {"", "model", "stream", "store", "stream_options", "max_tokens",
         "max_completion_tokens", "max_output_tokens", "n", "best_of", "messages", "prompt", "input", "include_usage", "type"};
-    private static final byte[][] NAME_BYTES = ascii(NAMES);
+    private static final byte[][] NAME_BYTES = JsonScanner.ascii(NAMES);
     private static final int TRACKED_DEPTH = 8;
 
     private final JsonScanner scanner = new JsonScanner(true);
@@ -199,7 +198,7 @@ public final class RequestInspector {
             includeUsageStart = offset();
             includeUsageEnd = scanner.tokenEnd() - base;
         } else if (level >= 3 && token == JsonScanner.STRING && fieldAt(level) == TYPE && top == inputField()
-                && isMediaType()) {
+                && scanner.textIndex(MEDIA_TYPES) >= 0) {
             mediaParts++;
         } else if (level == 2 && top == inputField() && scanner.isArrayAt(2)) {
             inputElements++;
@@ -289,30 +288,9 @@ public final class RequestInspector {
         return level <= TRACKED_DEPTH && level <= scanner.depth() && !scanner.isArrayAt(level) ? fields[level] : OTHER;
     }
 
+    /** The id of the current name: its index in {@link #NAMES}, {@link #OTHER} for any other. */
     private static int nameOf(JsonScanner s) {
-        for (int i = 1; i < NAME_BYTES.length; i++) {
-            if (s.textEquals(NAME_BYTES[i])) {
-                return i;
-            }
-        }
-        return OTHER;
-    }
-
-    private boolean isMediaType() {
-        for (byte[] type : MEDIA_TYPES) {
-            if (scanner.textEquals(type)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static byte[][] ascii(String... values) {
-        byte[][] bytes = new byte[values.length][];
-        for (int i = 0; i < values.length; i++) {
-            bytes[i] = values[i].getBytes(StandardCharsets.US_ASCII);
-        }
-        return bytes;
+        return Math.max(OTHER, s.textIndex(NAME_BYTES));
     }
 
     private void onEnd() {

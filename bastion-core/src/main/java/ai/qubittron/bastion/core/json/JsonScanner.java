@@ -49,6 +49,7 @@ public final class JsonScanner {
     /** Numbers longer than this (sign, digits, point and exponent) are an {@link #ERROR} (as Jackson's default limit). */
     public static final int MAX_NUMBER_LENGTH = 1000;
 
+    /** A value: the document's, a member's after its colon, or an array element after a comma. */
     private static final int EXPECT_VALUE = 0;
     /** After '{': a name or '}'. */
     private static final int EXPECT_FIRST_NAME = 1;
@@ -219,6 +220,28 @@ public final class JsonScanner {
         return matched == ascii.length;
     }
 
+    /**
+     * For a {@link #STRING} or {@link #FIELD_NAME}: the index of the first of {@code names} its value equals
+     * (as {@link #textEquals(byte[])}), or -1. {@code names} as {@link #ascii(String...)} makes them.
+     */
+    public int textIndex(byte[][] names) {
+        for (int i = 0; i < names.length; i++) {
+            if (textEquals(names[i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The ASCII bytes of each of {@code values}, for {@link #textIndex} and {@link #textEquals(byte[])}. */
+    public static byte[][] ascii(String... values) {
+        byte[][] bytes = new byte[values.length][];
+        for (int i = 0; i < values.length; i++) {
+            bytes[i] = values[i].getBytes(StandardCharsets.US_ASCII);
+        }
+        return bytes;
+    }
+
     /** For a {@link #STRING} or {@link #FIELD_NAME}: whether its value ends with {@code ascii} (no escapes decoded). */
     public boolean textEndsWith(byte[] ascii) {
         if (escaped) {
@@ -362,12 +385,8 @@ public final class JsonScanner {
                     return fail();
                 }
                 pos++;
-                c = skipWhitespace();
-                if (c < 0) {
-                    return fail();
-                }
-                tokenStart = pos;
-                return value(c);
+                state = EXPECT_VALUE;
+                return next(); // the member's value
             }
             case EXPECT_FIRST_ELEMENT -> {
                 if (c == ']') {
@@ -380,21 +399,8 @@ public final class JsonScanner {
                 boolean array = isArrayAt(depth);
                 if (c == ',') {
                     pos++;
-                    if (!array) {
-                        state = EXPECT_NAME;
-                        c = skipWhitespace();
-                        if (c < 0) {
-                            return fail();
-                        }
-                        tokenStart = pos;
-                        return name(c);
-                    }
-                    c = skipWhitespace();
-                    if (c < 0) {
-                        return fail();
-                    }
-                    tokenStart = pos;
-                    return value(c);
+                    state = array ? EXPECT_VALUE : EXPECT_NAME;
+                    return next(); // the next element or member
                 }
                 if (c == (array ? ']' : '}')) {
                     pos++;

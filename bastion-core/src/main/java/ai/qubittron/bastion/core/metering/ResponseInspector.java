@@ -46,7 +46,7 @@ public final class ResponseInspector {
     private static final int TEXT = 11;
     private static final int DELTA = 12;
     private static final int ROLE = 13;
-    private static final byte[][] NAMES = names("", "usage", "response", "choices", "type", "error", "prompt_tokens",
+    private static final byte[][] NAMES = JsonScanner.ascii("", "usage", "response", "choices", "type", "error", "prompt_tokens",
             "input_tokens", "completion_tokens", "output_tokens", "finish_reason", "text", "delta", "role");
 
     /** Responses stream event types seen on every stream, answered without a new string. */
@@ -56,7 +56,7 @@ public final class ResponseInspector {
         "response.output_item.done", "response.completed", "response.incomplete", "response.failed",
         "response.reasoning_text.delta", "response.function_call_arguments.delta",
     };
-    private static final byte[][] KNOWN_TYPE_BYTES = names(KNOWN_TYPES);
+    private static final byte[][] KNOWN_TYPE_BYTES = JsonScanner.ascii(KNOWN_TYPES);
     private static final byte[] DELTA_SUFFIX = ".delta".getBytes(StandardCharsets.US_ASCII);
     private static final int TRACKED_DEPTH = 4;
 
@@ -177,30 +177,14 @@ public final class ResponseInspector {
         return level <= TRACKED_DEPTH && level <= scanner.depth() && !scanner.isArrayAt(level) ? fields[level] : OTHER;
     }
 
+    /** The id of the current name: its index in {@link #NAMES}, {@link #OTHER} for any other. */
     private static int nameOf(JsonScanner s) {
-        for (int i = 1; i < NAMES.length; i++) {
-            if (s.textEquals(NAMES[i])) {
-                return i;
-            }
-        }
-        return OTHER;
+        return Math.max(OTHER, s.textIndex(NAMES));
     }
 
     private static String typeOf(JsonScanner s) {
-        for (int i = 0; i < KNOWN_TYPE_BYTES.length; i++) {
-            if (s.textEquals(KNOWN_TYPE_BYTES[i])) {
-                return KNOWN_TYPES[i];
-            }
-        }
-        return s.text();
-    }
-
-    private static byte[][] names(String... names) {
-        byte[][] bytes = new byte[names.length][];
-        for (int i = 0; i < names.length; i++) {
-            bytes[i] = names[i].getBytes(StandardCharsets.US_ASCII);
-        }
-        return bytes;
+        int known = s.textIndex(KNOWN_TYPE_BYTES);
+        return known >= 0 ? KNOWN_TYPES[known] : s.text();
     }
 
     /** Whether the document reported token usage (both input and output counts). */

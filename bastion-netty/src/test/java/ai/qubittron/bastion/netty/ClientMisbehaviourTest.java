@@ -4,11 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.qubittron.bastion.netty.testing.BastionExtension;
 import ai.qubittron.bastion.sim.SimConfig;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -38,7 +34,7 @@ class ClientMisbehaviourTest {
     void aPipelinedOversizedRequestIsAnswered413InTurnAndTheConnectionGoesOn() throws IOException {
         String oversized = "{\"model\":\"gpt-oss-120b\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(20_000) + "\"}]}";
         String small = "{\"model\":\"gpt-oss-120b\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-        String responses = exchange(request(STREAM, "") + request(oversized, "") + request(small, "Connection: close\r\n"));
+        String responses = gateway.exchange(request(STREAM, "") + request(oversized, "") + request(small, "Connection: close\r\n"));
         int done = responses.indexOf("data: [DONE]");
         int tooLarge = responses.indexOf("HTTP/1.1 413 Request Entity Too Large");
         assertThat(done).as(responses).isPositive();
@@ -50,7 +46,7 @@ class ClientMisbehaviourTest {
     @Test
     void aPipelinedExpectContinueWaitsForTheStreamBeforeIt() throws IOException {
         String small = "{\"model\":\"gpt-oss-120b\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-        String responses = exchange(request(STREAM, "") + request(small, "Expect: 100-continue\r\nConnection: close\r\n"));
+        String responses = gateway.exchange(request(STREAM, "") + request(small, "Expect: 100-continue\r\nConnection: close\r\n"));
         int done = responses.indexOf("data: [DONE]");
         assertThat(done).as(responses).isPositive();
         assertThat(responses.indexOf("\"object\":\"chat.completion\"")).as(responses).isGreaterThan(done);
@@ -64,7 +60,7 @@ class ClientMisbehaviourTest {
         String oversized = "{\"model\":\"gpt-oss-120b\",\"messages\":[{\"role\":\"user\",\"content\":\""
                 + "x".repeat(200_000) + "\"}]}";
         for (int i = 0; i < 10; i++) {
-            String response = exchange(request(oversized, "Connection: close\r\n"));
+            String response = gateway.exchange(request(oversized, "Connection: close\r\n"));
             assertThat(response).startsWith("HTTP/1.1 413 Request Entity Too Large\r\n")
                     .contains("\"code\":\"request_entity_too_large\"");
         }
@@ -83,7 +79,7 @@ class ClientMisbehaviourTest {
             "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n" + chunked + smuggled,
             "Content-Length: " + body.length() + "\r\nContent-Length: 4\r\n\r\n" + body + smuggled,
         }) {
-            String response = exchange(head + framing);
+            String response = gateway.exchange(head + framing);
             assertThat(response).as(framing).startsWith("HTTP/1.1 400 Bad Request\r\n")
                     .contains("\"code\":\"invalid_request\"").doesNotContain("\"object\":\"list\"");
             assertThat(response.indexOf("HTTP/1.1", 1)).as("one answer, then the connection closes").isNegative();
@@ -94,19 +90,5 @@ class ClientMisbehaviourTest {
         return "POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer " + gateway.key()
                 + "\r\nContent-Type: application/json\r\n" + extraHeaders
                 + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
-    }
-
-    /** Writes everything at once and reads until the gateway closes the connection. */
-    private static String exchange(String requests) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", gateway.gateway().port())) {
-            socket.setSoTimeout(15_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(requests.getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            InputStream in = socket.getInputStream();
-            ByteArrayOutputStream received = new ByteArrayOutputStream();
-            in.transferTo(received);
-            return received.toString(StandardCharsets.UTF_8);
-        }
     }
 }

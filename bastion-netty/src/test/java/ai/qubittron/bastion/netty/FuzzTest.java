@@ -13,9 +13,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -152,7 +149,7 @@ class FuzzTest {
                 "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer " + key
                         + "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"mo\r\n0\r\n\r\n"));
         for (String request : raw) {
-            String response = exchange(request + "GET /v1/models HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n");
+            String response = gateway.exchange(request + "GET /v1/models HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n");
             if (response.isEmpty()) {
                 // closed without an answer: only for bytes that are not HTTP at all
                 assertThat(request).as("closed without an answer").startsWith("\u0000");
@@ -237,24 +234,6 @@ class FuzzTest {
                 String json = seed.substring(0, Math.min(to, seed.length())) + seed.substring(Math.min(from, seed.length()));
                 return json.getBytes(StandardCharsets.UTF_8);
             }
-        }
-    }
-
-    /** Writes raw bytes and reads until the gateway closes the connection. */
-    private static String exchange(String requests) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", gateway.gateway().port())) {
-            socket.setSoTimeout(15_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(requests.getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            InputStream in = socket.getInputStream();
-            ByteArrayOutputStream received = new ByteArrayOutputStream();
-            try {
-                in.transferTo(received);
-            } catch (java.net.SocketException reset) {
-                // closed with unread bytes: what was received counts
-            }
-            return received.toString(StandardCharsets.UTF_8);
         }
     }
 }

@@ -1,13 +1,11 @@
 package ai.qubittron.bastion.bench.inspect;
 
+import ai.qubittron.bastion.bench.JacksonTokens;
 import ai.qubittron.bastion.core.catalog.Endpoint;
 import ai.qubittron.bastion.core.inspect.InspectedRequest;
 import ai.qubittron.bastion.core.inspect.RequestInspector;
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.core.async.ByteBufferFeeder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
@@ -68,17 +66,7 @@ public class RequestInspectorBenchmark {
 
     @Benchmark
     public int jacksonStrict() throws IOException {
-        int tokens = 0;
-        try (JsonParser parser = STRICT.createNonBlockingByteBufferParser()) {
-            ByteBufferFeeder feeder = (ByteBufferFeeder) parser.getNonBlockingInputFeeder();
-            feeder.feedInput(buffer.nioBuffer());
-            feeder.endOfInput();
-            JsonToken token;
-            while ((token = parser.nextToken()) != null && token != JsonToken.NOT_AVAILABLE) {
-                tokens++;
-            }
-        }
-        return tokens;
+        return JacksonTokens.count(STRICT, buffer);
     }
 
     @Benchmark

@@ -1,10 +1,8 @@
 package ai.qubittron.bastion.bench.metering;
 
+import ai.qubittron.bastion.bench.JacksonTokens;
 import ai.qubittron.bastion.core.metering.ResponseInspector;
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.async.ByteBufferFeeder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
@@ -71,17 +69,7 @@ public class ResponseInspectorBenchmark {
 
     @Benchmark
     public int jacksonTokenChunk() throws IOException {
-        int tokens = 0;
-        try (JsonParser parser = JACKSON.createNonBlockingByteBufferParser()) {
-            ByteBufferFeeder feeder = (ByteBufferFeeder) parser.getNonBlockingInputFeeder();
-            feeder.feedInput(tokenChunk.nioBuffer());
-            feeder.endOfInput();
-            JsonToken token;
-            while ((token = parser.nextToken()) != null && token != JsonToken.NOT_AVAILABLE) {
-                tokens++;
-            }
-        }
-        return tokens;
+        return JacksonTokens.count(JACKSON, tokenChunk);
     }
 
     @Benchmark

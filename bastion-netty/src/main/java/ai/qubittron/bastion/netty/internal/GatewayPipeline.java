@@ -58,8 +58,9 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
     /** Streams one HTTP/2 connection may have open at once (each holds a request in flight). */
     static final int MAX_CONCURRENT_STREAMS = 128;
 
-    private static final int MAX_INITIAL_LINE = 8192;
-    private static final int MAX_HEADER_SIZE = 16384;
+    /** Longest request line and header block of a client's request (the redirect listener's too). */
+    static final int MAX_INITIAL_LINE = 8192;
+    static final int MAX_HEADER_SIZE = 16384;
     private static final int MAX_CHUNK_SIZE = 65536;
 
     private final GatewayContext gateway;

@@ -31,8 +31,6 @@ public final class RedirectPipeline extends ChannelInitializer<SocketChannel> {
 
     /** A host name, IPv4 address or bracketed IPv6 address: nothing that could smuggle a header or a path. */
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9.-]{1,253}|\\[[0-9A-Fa-f:.]{2,45}\\]");
-    private static final int MAX_INITIAL_LINE = 8192;
-    private static final int MAX_HEADER_SIZE = 16384;
 
     private final String fallbackHost;
     private final IntSupplier httpsPort;
@@ -48,7 +46,7 @@ public final class RedirectPipeline extends ChannelInitializer<SocketChannel> {
 
     @Override
     protected void initChannel(SocketChannel ch) {
-        ch.pipeline().addLast(new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, 8192), new Redirect());
+        ch.pipeline().addLast(new HttpServerCodec(GatewayPipeline.MAX_INITIAL_LINE, GatewayPipeline.MAX_HEADER_SIZE, 8192), new Redirect());
     }
 
     /** The {@code Location} for a request: {@code https://host[:port]} and the request's path and query. */

@@ -330,6 +330,11 @@ public final class Bastion implements AutoCloseable {
         public static final int DEFAULT_PORT = 8080;
         /** Default largest request body: 32 MiB. */
         public static final int DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+        /**
+         * Default largest upload (a transcription's whole {@code multipart/form-data} body): 25 MiB, 26,214,400
+         * bytes, the limit OpenAI's audio endpoints apply.
+         */
+        public static final long DEFAULT_MAX_UPLOAD_BYTES = 25L * 1024 * 1024;
         /** Default time allowed to connect to an upstream worker: 5 s. */
         public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
         /** Default idle keep-alive connections kept per worker and event loop: 64. */
@@ -365,6 +370,7 @@ public final class Bastion implements AutoCloseable {
         private ApiKeyStore keyStore = new InMemoryApiKeyStore();
         private final Map<String, List<URI>> workers = new LinkedHashMap<>();
         private int maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
+        private long maxUploadBytes = DEFAULT_MAX_UPLOAD_BYTES;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private int maxIdlePerWorker = DEFAULT_MAX_IDLE_PER_WORKER;
         private Duration upstreamIdleTimeout = DEFAULT_UPSTREAM_IDLE_TIMEOUT;
@@ -510,7 +516,21 @@ public final class Bastion implements AutoCloseable {
             return this;
         }
 
-        /** The largest request body accepted, in bytes; default 32 MiB. Larger bodies get 413. */
+        /**
+         * The largest upload accepted on {@code /v1/audio/transcriptions}, in bytes (the whole multipart body);
+         * default 25 MiB. A larger one gets 413 {@code request_entity_too_large}: at once when its
+         * {@code Content-Length} says so, else as soon as it crosses the limit. Uploads are relayed as they
+         * arrive, so this bounds what a client may send, not what the gateway holds.
+         */
+        public Builder maxUploadBytes(long maxUploadBytes) {
+            if (maxUploadBytes < 1024) {
+                throw new IllegalArgumentException("maxUploadBytes: must be >= 1024, got " + maxUploadBytes);
+            }
+            this.maxUploadBytes = maxUploadBytes;
+            return this;
+        }
+
+        /** The largest JSON request body accepted, in bytes; default 32 MiB. Larger bodies get 413. */
         public Builder maxRequestBytes(int maxRequestBytes) {
             if (maxRequestBytes < 1024) {
                 throw new IllegalArgumentException("maxRequestBytes: must be >= 1024, got " + maxRequestBytes);
@@ -736,7 +756,8 @@ public final class Bastion implements AutoCloseable {
             Admission admission = new Admission(limiter, credit, tiers, prices, admissionTimeout.toMillis(),
                     defaultMaxOutputTokens, Admission.DEFAULT_MEDIA_PART_TOKENS);
             GatewayContext context = new GatewayContext(catalog, scheduler, keyStore, admission,
-                    GatewayMeters.of(meterRegistry), Transport.best(), maxRequestBytes, (int) connectTimeout.toMillis(),
+                    GatewayMeters.of(meterRegistry), Transport.best(), maxRequestBytes, maxUploadBytes,
+                    (int) connectTimeout.toMillis(),
                     maxIdlePerWorker, upstreamIdleTimeout.toMillis(), responseHeadTimeout.toNanos(), saturationWait.toNanos(),
                     requestReadTimeout.toNanos(), clientIdleTimeout.toNanos());
             Builder snapshot = new Builder();

@@ -136,7 +136,7 @@ class OpenAiSdkTest {
     @Test
     void modelsListShowsTheCatalog() {
         List<String> ids = gateway.openAi().models().list().data().stream().map(Model::id).toList();
-        assertThat(ids).hasSize(12).contains("gpt-oss-120b", "Mistral-7B-Instruct-v0.3", "Qwen3Guard-Gen-0.6B");
+        assertThat(ids).hasSize(14).contains("gpt-oss-120b", "Mistral-7B-Instruct-v0.3", "Qwen3Guard-Gen-0.6B", "whisper-large-v3", "Kokoro-82M");
         Model one = gateway.openAi().models().retrieve("gpt-oss-20b");
         assertThat(one.id()).isEqualTo("gpt-oss-20b");
     }

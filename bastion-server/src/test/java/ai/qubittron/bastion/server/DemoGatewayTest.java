@@ -40,7 +40,7 @@ class DemoGatewayTest {
         JsonNode models = JSON.readTree(send(HttpRequest.newBuilder(uri("/models"))
                 .header("Authorization", "Bearer " + KEY).GET()).body());
         assertThat(models.get("object").asText()).isEqualTo("list");
-        assertThat(models.get("data")).hasSize(12);
+        assertThat(models.get("data")).hasSize(14);
         assertThat(models.get("data").get(0).get("object").asText()).isEqualTo("model");
     }
 

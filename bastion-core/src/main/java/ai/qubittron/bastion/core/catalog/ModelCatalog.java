@@ -44,8 +44,9 @@ public final class ModelCatalog {
     }
 
     /**
-     * The default catalog of the product documents: twelve models, all on chat and completions, nine
-     * of them on responses, each also reachable by its Hugging Face style name ({@code org/model}).
+     * The default catalog of the product documents: twelve text models, all on chat and completions,
+     * nine of them on responses; a speech-to-text model ({@code whisper-large-v3}) and a text-to-speech
+     * model ({@code Kokoro-82M}). Each is also reachable by its Hugging Face style name ({@code org/model}).
      */
     public static ModelCatalog defaults() {
         EnumSet<Endpoint> noResponses = EnumSet.of(Endpoint.CHAT_COMPLETIONS, Endpoint.COMPLETIONS);
@@ -62,7 +63,22 @@ public final class ModelCatalog {
                 ModelInfo.of("Qwen3-Coder-30B-A3B-Instruct", "Code", "Qwen/Qwen3-Coder-30B-A3B-Instruct"),
                 ModelInfo.of("Qwen2.5-VL-72B-Instruct", "Vision", "Qwen/Qwen2.5-VL-72B-Instruct"),
                 ModelInfo.of("Qwen3Guard-Gen-8B", "Safety", noResponses, "Qwen/Qwen3Guard-Gen-8B"),
-                ModelInfo.of("Qwen3Guard-Gen-0.6B", "Safety", noResponses, "Qwen/Qwen3Guard-Gen-0.6B")));
+                ModelInfo.of("Qwen3Guard-Gen-0.6B", "Safety", noResponses, "Qwen/Qwen3Guard-Gen-0.6B"),
+                ModelInfo.of("whisper-large-v3", "Audio", EnumSet.of(Endpoint.TRANSCRIPTIONS), "openai/whisper-large-v3"),
+                ModelInfo.of("Kokoro-82M", "TTS", EnumSet.of(Endpoint.TEXT_TO_SPEECH), "hexgrad/Kokoro-82M")));
+    }
+
+    /**
+     * The model a request to {@code endpoint} gets when it names none: the first model of the catalog
+     * that supports the endpoint, or {@code null}. Only text-to-speech requests may leave the model out.
+     */
+    public ModelInfo defaultFor(Endpoint endpoint) {
+        for (ModelInfo model : models) {
+            if (model.supports(endpoint)) {
+                return model;
+            }
+        }
+        return null;
     }
 
     /** The model with this id or alias, or {@code null}. */

@@ -1,6 +1,5 @@
 package ai.qubittron.bastion.core.catalog;
 
-import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
 
@@ -37,9 +36,9 @@ public record ModelInfo(String id, String category, Set<Endpoint> endpoints, Set
         return new ModelInfo(id, category, endpoints, Set.of(aliases), id, "qubittron", 1735689600L);
     }
 
-    /** A model that supports every endpoint. */
+    /** A text model: chat completions, completions and responses ({@link Endpoint#text()}). */
     public static ModelInfo of(String id, String category, String... aliases) {
-        return of(id, category, EnumSet.allOf(Endpoint.class), aliases);
+        return of(id, category, Endpoint.text(), aliases);
     }
 
     /** Whether this model may be called on the endpoint. */

@@ -7,7 +7,8 @@ import ai.qubittron.bastion.core.catalog.Endpoint;
  * building a tree. Offsets count bytes from the body's reader index; {@code -1} means absent. Immutable.
  *
  * @param endpoint             the endpoint the body was sent to
- * @param model                the {@code model} exactly as the client named it (an id or an alias)
+ * @param model                the {@code model} exactly as the client named it (an id or an alias); {@code null}
+ *                             when a text-to-speech request names none
  * @param modelStart           offset of the {@code model} value's opening quote
  * @param modelEnd             offset just past the {@code model} value's closing quote
  * @param stream               whether the client asked for a stream
@@ -34,6 +35,16 @@ public record InspectedRequest(Endpoint endpoint, String model, int modelStart, 
 
     /** {@link #maxOutputTokens()} when the client set no output limit. */
     public static final long NO_LIMIT = -1;
+
+    /**
+     * What the gateway knows of a {@code multipart/form-data} upload (a transcription) once it has read
+     * its {@code model} field: the model, and the body's length so far (its {@code Content-Length} when
+     * the client sent one). No offsets: an upload is never rewritten as JSON.
+     */
+    public static InspectedRequest ofUpload(Endpoint endpoint, String model, int bodyBytes) {
+        return new InspectedRequest(endpoint, model, -1, -1, false, false, NO_LIMIT, null, bodyBytes, 1, 0,
+                -1, -1, -1, -1, -1, -1);
+    }
 
     /** Whether the body carries a {@code stream_options} object (not {@code null}). */
     public boolean hasStreamOptions() {

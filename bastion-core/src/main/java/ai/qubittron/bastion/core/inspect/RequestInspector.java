@@ -8,10 +8,11 @@ import ai.qubittron.bastion.core.json.MemberNames;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Validates a model request body and reads the few top-level fields the gateway acts on: {@code model},
+ * Validates a JSON model request body and reads the few top-level fields the gateway acts on: {@code model},
  * {@code stream}, {@code stream_options.include_usage}, the output token limits and {@code store}; checks
  * that the endpoint's required input ({@code messages}, {@code prompt} or {@code input}) is there with
- * the right type. Every other field is only tokenized (to prove the body is well-formed JSON) and left
+ * the right type. A text-to-speech body needs a non-empty {@code input} string and may leave out
+ * {@code model} ({@link InspectedRequest#model()} is then {@code null}). Every other field is only tokenized (to prove the body is well-formed JSON) and left
  * for the upstream, byte for byte.
  *
  * <p>The body is read by a {@link JsonScanner} that also checks its strings are well-formed UTF-8, and
@@ -92,6 +93,9 @@ public final class RequestInspector {
      * @throws GatewayException {@link ErrorKind#INVALID_REQUEST} naming what is wrong
      */
     public InspectedRequest inspect(Endpoint endpoint, ByteBuf body) {
+        if (endpoint == Endpoint.TRANSCRIPTIONS) {
+            throw new IllegalArgumentException("a transcription is multipart/form-data, not JSON");
+        }
         this.endpoint = endpoint;
         rootSeen = false;
         model = null;
@@ -118,16 +122,19 @@ public final class RequestInspector {
         onEnd();
         // the limit the upstream applies: vLLM and SGLang read max_completion_tokens, else max_tokens, on chat;
         // max_tokens on completions; max_output_tokens on responses. Other limit fields pass through unread.
+        // Text to speech has no token limit.
         int effective = switch (endpoint) {
             case CHAT_COMPLETIONS -> limits[MAX_COMPLETION_TOKENS] != InspectedRequest.NO_LIMIT ? MAX_COMPLETION_TOKENS : MAX_TOKENS;
             case COMPLETIONS -> MAX_TOKENS;
             case RESPONSES -> MAX_OUTPUT_TOKENS;
+            case TEXT_TO_SPEECH, TRANSCRIPTIONS -> -1;
         };
-        int nullLimitStart = nullLimits[effective];
-        if (endpoint == Endpoint.CHAT_COMPLETIONS && limits[effective] == InspectedRequest.NO_LIMIT && nullLimitStart < 0) {
+        long limit = effective < 0 ? InspectedRequest.NO_LIMIT : limits[effective];
+        int nullLimitStart = effective < 0 ? -1 : nullLimits[effective];
+        if (endpoint == Endpoint.CHAT_COMPLETIONS && limit == InspectedRequest.NO_LIMIT && nullLimitStart < 0) {
             nullLimitStart = nullLimits[MAX_COMPLETION_TOKENS];
         }
-        return new InspectedRequest(endpoint, model, modelStart, modelEnd, stream, includeUsage, limits[effective], store,
+        return new InspectedRequest(endpoint, model, modelStart, modelEnd, stream, includeUsage, limit, store,
                 body.readableBytes(), choices, mediaParts, rootStart, nullLimitStart, streamOptionsStart, streamOptionsMembers,
                 includeUsageStart, includeUsageEnd);
     }
@@ -257,9 +264,17 @@ public final class RequestInspector {
         boolean ok = switch (endpoint) {
             case CHAT_COMPLETIONS -> array;
             case COMPLETIONS, RESPONSES -> array || token == JsonScanner.STRING;
+            case TEXT_TO_SPEECH, TRANSCRIPTIONS -> token == JsonScanner.STRING;
         };
         if (!ok) {
-            throw wrongType(field, endpoint == Endpoint.CHAT_COMPLETIONS ? "an array" : "a string or an array", token);
+            throw wrongType(field, switch (endpoint) {
+                case CHAT_COMPLETIONS -> "an array";
+                case COMPLETIONS, RESPONSES -> "a string or an array";
+                case TEXT_TO_SPEECH, TRANSCRIPTIONS -> "a string";
+            }, token);
+        }
+        if (endpoint == Endpoint.TEXT_TO_SPEECH && scanner.textEmpty()) {
+            throw invalid("Invalid 'input': empty string. Expected the text to speak.");
         }
         inputSeen = true;
         inputElements = array ? 0 : 1;
@@ -297,7 +312,7 @@ public final class RequestInspector {
         if (!rootSeen) {
             throw invalid("The request body must be a JSON object.");
         }
-        if (model == null) {
+        if (model == null && endpoint != Endpoint.TEXT_TO_SPEECH) {
             throw invalid("Missing required parameter: 'model'.");
         }
         String input = NAMES[inputField()];
@@ -319,7 +334,7 @@ public final class RequestInspector {
         return switch (endpoint) {
             case CHAT_COMPLETIONS -> MESSAGES;
             case COMPLETIONS -> PROMPT;
-            case RESPONSES -> INPUT;
+            case RESPONSES, TEXT_TO_SPEECH, TRANSCRIPTIONS -> INPUT;
         };
     }
 

@@ -14,7 +14,8 @@ import java.util.List;
  * Makes the body the upstream receives from the body the client sent, by splicing, never re-encoding:
  * the result is the client's bytes (retained slices) with at most these edits, each only when needed:
  * <ul>
- *   <li>the {@code model} value replaced by the upstream's name for the model (the client used an alias);</li>
+ *   <li>the {@code model} value replaced by the upstream's name for the model (the client used an alias),
+ *       or added when a text-to-speech request left it out;</li>
  *   <li>an output limit added when the client set none, so the reservation made for the request is a
  *       true bound on what it can cost;</li>
  *   <li>{@code stream_options.include_usage} made {@code true} on streams, so every stream reports its
@@ -37,7 +38,10 @@ public final class RequestRewriter {
     public static ByteBuf rewrite(ByteBufAllocator alloc, ByteBuf content, InspectedRequest request, String upstreamName,
                                   long outputLimit) {
         List<Edit> edits = new ArrayList<>(4);
-        if (!upstreamName.equals(request.model())
+        if (request.model() == null) {
+            // a text-to-speech request for the default model: the upstream is told which
+            edits.add(new Edit(request.rootStart() + 1, request.rootStart() + 1, "\"model\":" + quote(upstreamName) + ","));
+        } else if (!upstreamName.equals(request.model())
                 || request.modelEnd() - request.modelStart() != upstreamName.getBytes(StandardCharsets.UTF_8).length + 2) {
             edits.add(new Edit(request.modelStart(), request.modelEnd(), quote(upstreamName)));
         }
@@ -49,7 +53,8 @@ public final class RequestRewriter {
                 edits.add(new Edit(request.rootStart() + 1, request.rootStart() + 1, "\"" + field + "\":" + outputLimit + ","));
             }
         }
-        if (request.stream() && !request.includeUsage() && request.endpoint() != Endpoint.RESPONSES) {
+        if (request.stream() && !request.includeUsage() && request.endpoint().isText()
+                && request.endpoint() != Endpoint.RESPONSES) {
             if (request.includeUsageStart() >= 0) {
                 edits.add(new Edit(request.includeUsageStart(), request.includeUsageEnd(), "true"));
             } else if (request.hasStreamOptions()) {

@@ -10,7 +10,8 @@ import java.nio.charset.StandardCharsets;
  * <ul>
  *   <li>the token usage: {@code usage.prompt_tokens}/{@code completion_tokens} (chat, completions),
  *       {@code usage.input_tokens}/{@code output_tokens} (a Responses body) or
- *       {@code response.usage.…} (a Responses stream event);</li>
+ *       {@code response.usage.…} (a Responses stream event); a transcription's audio duration
+ *       ({@code usage.seconds});</li>
  *   <li>whether the event carries output tokens (a non-empty {@code choices[].delta} member other than
  *       {@code role}, a non-empty {@code choices[].text}, or a Responses {@code *.delta} event);</li>
  *   <li>whether a choice finished ({@code choices[].finish_reason} not null);</li>
@@ -46,8 +47,9 @@ public final class ResponseInspector {
     private static final int TEXT = 11;
     private static final int DELTA = 12;
     private static final int ROLE = 13;
+    private static final int SECONDS = 14;
     private static final byte[][] NAMES = JsonScanner.ascii("", "usage", "response", "choices", "type", "error", "prompt_tokens",
-            "input_tokens", "completion_tokens", "output_tokens", "finish_reason", "text", "delta", "role");
+            "input_tokens", "completion_tokens", "output_tokens", "finish_reason", "text", "delta", "role", "seconds");
 
     /** Responses stream event types seen on every stream, answered without a new string. */
     private static final String[] KNOWN_TYPES = {
@@ -65,6 +67,7 @@ public final class ResponseInspector {
     private final int[] fields = new int[TRACKED_DEPTH + 1];
     private long inputTokens;
     private long outputTokens;
+    private double audioSeconds;
     private boolean tokens;
     private boolean finished;
     private boolean error;
@@ -80,6 +83,7 @@ public final class ResponseInspector {
     public boolean inspect(ByteBuf json) {
         inputTokens = UNKNOWN;
         outputTokens = UNKNOWN;
+        audioSeconds = -1;
         tokens = false;
         finished = false;
         error = false;
@@ -157,6 +161,11 @@ public final class ResponseInspector {
     }
 
     private void usage(int field, int token) {
+        if (field == SECONDS && (token == JsonScanner.NUMBER_INT || token == JsonScanner.NUMBER_FLOAT)) {
+            // a transcription's {"type":"duration","seconds":…}
+            audioSeconds = Math.max(0, Double.parseDouble(scanner.tokenText()));
+            return;
+        }
         if (token != JsonScanner.NUMBER_INT || !scanner.fitsLong()) {
             return;
         }
@@ -190,6 +199,16 @@ public final class ResponseInspector {
     /** Whether the document reported token usage (both input and output counts). */
     public boolean hasUsage() {
         return inputTokens != UNKNOWN && outputTokens != UNKNOWN;
+    }
+
+    /** Whether the document reported an audio duration ({@code usage.seconds} of a transcription). */
+    public boolean hasAudioSeconds() {
+        return audioSeconds >= 0;
+    }
+
+    /** The audio duration reported, in seconds, or -1. */
+    public double audioSeconds() {
+        return audioSeconds;
     }
 
     /** Input (prompt) tokens reported, or {@link #UNKNOWN}. */

@@ -39,6 +39,10 @@ public final class PriceBook {
         list.put("Qwen2.5-VL-72B-Instruct", new ModelPrice(250_000, 750_000));
         list.put("Qwen3Guard-Gen-8B", new ModelPrice(20_000, 50_000));
         list.put("Qwen3Guard-Gen-0.6B", new ModelPrice(10_000, 20_000));
+        // audio: an audio second is 10 input tokens (AudioMetering), so 5 per million tokens is $0.003 a minute;
+        // speech is billed by the request's text, about 4 bytes a token
+        list.put("whisper-large-v3", new ModelPrice(5_000_000, 0));
+        list.put("Kokoro-82M", new ModelPrice(2_000_000, 0));
         list.forEach(book::set);
         return book;
     }

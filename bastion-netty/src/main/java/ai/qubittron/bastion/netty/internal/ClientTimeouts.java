@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li><b>request read timeout</b>: from the first byte of a request to the whole request (head and body)
  *       received. A slow-loris client, sending a byte now and then so that the connection never goes idle,
- *       is closed once it runs out;</li>
+ *       is closed once it runs out. An upload (a transcription's audio, relayed as it arrives and up to
+ *       25 MB) has it between two reads of its body instead ({@link #bodyProgress});</li>
  *   <li><b>idle timeout</b>: how long a kept-alive connection may wait for its next request, with nothing
  *       in flight. A request being answered — a long generation, a stream — is never cut by it.</li>
  * </ul>
@@ -70,6 +71,16 @@ final class ClientTimeouts extends ChannelDuplexHandler {
     void requestReceived() {
         requestSince = 0;
         idleSince = 0;
+    }
+
+    /**
+     * Part of a streamed request body (an upload) has arrived: the request read timeout starts again, so
+     * for an upload it bounds the time between two reads rather than the whole upload.
+     */
+    void bodyProgress() {
+        if (requestSince != 0) {
+            requestSince = System.nanoTime();
+        }
     }
 
     /** The connection waits for its next request (the idle timeout starts). */

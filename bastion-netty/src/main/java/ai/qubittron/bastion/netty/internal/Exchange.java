@@ -1,5 +1,6 @@
 package ai.qubittron.bastion.netty.internal;
 
+import ai.qubittron.bastion.core.admission.AudioMetering;
 import ai.qubittron.bastion.core.admission.Billing;
 import ai.qubittron.bastion.core.catalog.Endpoint;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
@@ -33,6 +34,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
@@ -75,6 +77,7 @@ import java.util.concurrent.TimeUnit;
 final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     private static final AsciiString TEXT_EVENT_STREAM = AsciiString.cached("text/event-stream");
+    private static final AsciiString ANY = AsciiString.cached("*/*");
     private static final byte[] LINE_FEED = {'\n'};
     /** Connections tried on one worker: a reused one the worker had closed, then a fresh one. */
     private static final int MAX_ATTEMPTS = 2;
@@ -88,12 +91,20 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private static final long FIRST_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     private static final long MAX_WAIT_STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-    private enum State { WAITING, CONNECTING, AWAITING_HEAD, STREAMING, BUFFERING, DRAINING, DONE }
+    /**
+     * Where the exchange is. The response is relayed in one of three ways: STREAMING (SSE, cut into events
+     * and metered), BUFFERING (gathered whole: JSON, an error, a transcript) or PASSING (audio from text to
+     * speech: relayed as it comes, byte for byte).
+     */
+    private enum State { WAITING, CONNECTING, AWAITING_HEAD, STREAMING, BUFFERING, PASSING, DRAINING, DONE }
 
     private final GatewayHandler owner;
     private final ChannelHandlerContext ctx;
     private final GatewayContext gateway;
-    private final FullHttpRequest request;
+    /** The client's request: a {@link FullHttpRequest} with its JSON body, or the head of an upload. */
+    private final HttpRequest request;
+    /** The body of a transcription, relayed as it arrives; {@code null} for a JSON request. Owned by the handler. */
+    private final Upload upload;
     private final InspectedRequest inspected;
     private final ModelInfo model;
     private final String requestId;
@@ -137,14 +148,17 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private long ownSince;
     private boolean written;
     private boolean metered;
+    /** A transcription's reported audio duration in seconds, or -1. */
+    private double audioSeconds = -1;
 
-    Exchange(GatewayHandler owner, ChannelHandlerContext ctx, GatewayContext gateway, FullHttpRequest request,
+    Exchange(GatewayHandler owner, ChannelHandlerContext ctx, GatewayContext gateway, HttpRequest request, Upload upload,
              InspectedRequest inspected, ModelInfo model, String requestId, long startNanos,
              ResponseInspector responseInspector, RateLimitDecision limit, Billing billing, long imposedOutputLimit) {
         this.owner = owner;
         this.ctx = ctx;
         this.gateway = gateway;
         this.request = request;
+        this.upload = upload;
         this.inspected = inspected;
         this.model = model;
         this.requestId = requestId;
@@ -218,6 +232,11 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         cancelTimer();
         lease.failed();
         lastFailure = failure;
+        if (upload != null && !upload.resendable()) {
+            // part of the upload went to this worker and is not held any more: it cannot be sent again
+            fail(ErrorKind.UPSTREAM_ERROR, failure);
+            return;
+        }
         if (tried == null) {
             tried = new HashSet<>(4);
         }
@@ -263,21 +282,12 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         upstream = ch;
         UpstreamPool.attach(ch, this);
         state = State.AWAITING_HEAD;
-        ByteBuf body = upstreamBody();
-        // every name and value is the gateway's own (none from the client): nothing to validate, and a
-        // read-only array of them costs no header map per request
-        HttpHeaders headers = new ReadOnlyHttpHeaders(false,
-                HttpHeaderNames.HOST, worker.hostHeader(),
-                HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON,
-                HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.readableBytes()),
-                HttpHeaderNames.ACCEPT, inspected.stream() ? TEXT_EVENT_STREAM : HttpHeaderValues.APPLICATION_JSON,
-                HttpResponses.X_REQUEST_ID, requestId);
-        DefaultHttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, inspected.endpoint().path(),
-                headers);
-        ch.write(head, ch.voidPromise());
-        ch.writeAndFlush(new DefaultLastHttpContent(body, EmptyHttpHeaders.INSTANCE))
-                .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
-        // the connection is on this event loop: the request has been encoded and handed to the socket
+        if (upload != null) {
+            sendUpload(ch);
+        } else {
+            sendJson(ch);
+        }
+        // the connection is on this event loop: the request (or what there is of it) has been handed to the socket
         ownNanos += System.nanoTime() - ownSince;
         written = true;
         cancelTimer();
@@ -286,6 +296,44 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             timer = ctx.channel().eventLoop().schedule(this::headTimedOut, gateway.responseHeadTimeoutNanos(),
                     TimeUnit.NANOSECONDS);
         }
+    }
+
+    private void sendJson(Channel ch) {
+        ByteBuf body = upstreamBody();
+        // every name and value is the gateway's own (none from the client): nothing to validate, and a
+        // read-only array of them costs no header map per request
+        HttpHeaders headers = new ReadOnlyHttpHeaders(false,
+                HttpHeaderNames.HOST, worker.hostHeader(),
+                HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON,
+                HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.readableBytes()),
+                HttpHeaderNames.ACCEPT, inspected.stream() ? TEXT_EVENT_STREAM
+                        : inspected.endpoint() == Endpoint.TEXT_TO_SPEECH ? ANY : HttpHeaderValues.APPLICATION_JSON,
+                HttpResponses.X_REQUEST_ID, requestId);
+        DefaultHttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST,
+                inspected.endpoint().upstreamPath(), headers);
+        ch.write(head, ch.voidPromise());
+        ch.writeAndFlush(new DefaultLastHttpContent(body, EmptyHttpHeaders.INSTANCE))
+                .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    }
+
+    /** Sends a transcription: the head, then its body as the {@link Upload} has it and as it arrives. */
+    private void sendUpload(Channel ch) {
+        long length = upload.upstreamLength(HttpUtil.getContentLength(request, -1L), model.upstreamName());
+        // the content type is the client's (its boundary frames the body), already checked by the HTTP decoder
+        HttpHeaders headers = new ReadOnlyHttpHeaders(false,
+                HttpHeaderNames.HOST, worker.hostHeader(),
+                HttpHeaderNames.CONTENT_TYPE, request.headers().get(HttpHeaderNames.CONTENT_TYPE),
+                length >= 0 ? HttpHeaderNames.CONTENT_LENGTH : HttpHeaderNames.TRANSFER_ENCODING,
+                length >= 0 ? Long.toString(length) : HttpHeaderValues.CHUNKED,
+                HttpHeaderNames.ACCEPT, ANY,
+                HttpResponses.X_REQUEST_ID, requestId);
+        upload.sendTo(ch, new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, inspected.endpoint().upstreamPath(),
+                headers));
+    }
+
+    /** The upload failed as it arrived (too large, or not multipart): the client is answered, the worker dropped. */
+    void abandon(ErrorKind kind, String message) {
+        fail(kind, message);
     }
 
     private void headTimedOut() {
@@ -309,7 +357,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     /** The body to send upstream: the client's bytes, spliced only where {@link RequestRewriter} must. */
     private ByteBuf upstreamBody() {
-        return RequestRewriter.rewrite(alloc, request.content(), inspected, model.upstreamName(), imposedOutputLimit);
+        return RequestRewriter.rewrite(alloc, ((FullHttpRequest) request).content(), inspected, model.upstreamName(), imposedOutputLimit);
     }
 
     @Override
@@ -375,14 +423,50 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
                 HttpResponses.rateLimitHeaders(head.headers(), limit);
             }
             streamHead = head;
+        } else if (upstreamStatus.codeClass() == HttpStatusClass.SUCCESS && inspected.endpoint() == Endpoint.TEXT_TO_SPEECH
+                && !contentType.startsWith("application/json")) {
+            passHead(response, contentType);
         } else {
             state = State.BUFFERING;
             buffered = alloc.compositeBuffer(Integer.MAX_VALUE);
         }
     }
 
+    /** Speech: the audio is relayed as it comes, with the upstream's content type and length. */
+    private void passHead(HttpResponse response, String contentType) {
+        state = State.PASSING;
+        DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, upstreamStatus, HttpResponses.OWN_HEADERS);
+        head.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, contentType.isEmpty() ? "application/octet-stream" : contentType)
+                .set(HttpResponses.X_REQUEST_ID, requestId);
+        String length = upstreamHeaders.get(HttpHeaderNames.CONTENT_LENGTH);
+        if (length != null && !HttpUtil.isTransferEncodingChunked(response)) {
+            head.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
+        } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            owner.closeAfterResponse();
+        } else {
+            head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        if (!owner.keepAlive()) {
+            head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        if (limit != null) {
+            HttpResponses.rateLimitHeaders(head.headers(), limit);
+        }
+        answeredStatus = upstreamStatus.code();
+        ctx.write(head, ctx.voidPromise());
+    }
+
     private void onContent(HttpContent content) {
         switch (state) {
+            case PASSING -> {
+                if (content.content().isReadable()) {
+                    ctx.write(new DefaultHttpContent(content.content().retain()), ctx.voidPromise());
+                    if (!ctx.channel().isWritable() && upstream != null) {
+                        upstream.config().setAutoRead(false);
+                    }
+                }
+            }
             case STREAMING -> {
                 if (!framer.feed(content.content())) {
                     fail(ErrorKind.UPSTREAM_ERROR, "The upstream model server sent a stream event larger than "
@@ -422,6 +506,13 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
                 complete();
             }
             case BUFFERING -> respondBuffered();
+            case PASSING -> {
+                bill(true);
+                lease.succeeded(System.nanoTime());
+                recordMeters();
+                owner.writeLast(LastHttpContent.EMPTY_LAST_CONTENT);
+                complete();
+            }
             case DRAINING -> {
                 meter.restartResponse();
                 failOver("The upstream model server answered " + upstreamStatus.code() + ".");
@@ -438,6 +529,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         if (success && contentType.startsWith("application/json") && responseInspector.inspect(body)) {
             if (responseInspector.hasUsage()) {
                 meter.usage(responseInspector.inputTokens(), responseInspector.outputTokens());
+            } else if (responseInspector.hasAudioSeconds()) {
+                audioSeconds = responseInspector.audioSeconds();
             }
             body = JsonSplice.insertMember(alloc, body, meter.xMetricsMember(false));
         }
@@ -563,12 +656,12 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     /** Whether the client has received (been written) a part of the response: from then on it cannot move. */
     private boolean clientAnswered() {
-        return state == State.STREAMING && streamHead == null;
+        return (state == State.STREAMING && streamHead == null) || state == State.PASSING;
     }
 
     /** The client can take more: resume reading the upstream. */
     void clientWritable() {
-        if (upstream != null && state == State.STREAMING) {
+        if (upstream != null && (state == State.STREAMING || state == State.PASSING)) {
             upstream.config().setAutoRead(true);
         }
     }
@@ -620,8 +713,15 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     @Override
     public void onUpstreamReadComplete() {
-        if (state == State.STREAMING) {
+        if (state == State.STREAMING || state == State.PASSING) {
             ctx.flush();
+        }
+    }
+
+    @Override
+    public void onUpstreamWritabilityChanged() {
+        if (upload != null) {
+            upload.upstreamWritabilityChanged();
         }
     }
 
@@ -633,7 +733,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             return;
         }
         if (state == State.AWAITING_HEAD && closed != null && UpstreamPool.isReused(closed) && attempts < MAX_ATTEMPTS
-                && (cause == null || cause instanceof IOException)) {
+                && (cause == null || cause instanceof IOException) && (upload == null || upload.resendable())) {
             // a kept-alive connection the worker had closed meanwhile: nothing was processed, send again
             gateway.meters().retried(model.id(), false);
             ownSince = System.nanoTime();
@@ -654,7 +754,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     @Override
     public void onUpstreamIdle() {
-        if (state == State.STREAMING && !ctx.channel().isWritable()) {
+        if ((state == State.STREAMING || state == State.PASSING) && !ctx.channel().isWritable()) {
             // the upstream is paused because the client stopped reading: the client is the one stuck
             ctx.close();
             return;
@@ -672,7 +772,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         }
         // once sent, the request cost the worker its prompt at least, and relayed tokens were delivered;
         // but an answer that was an error (being drained, or a buffered 4xx) is not billed
-        bill(state == State.AWAITING_HEAD || state == State.STREAMING
+        bill(state == State.AWAITING_HEAD || state == State.STREAMING || state == State.PASSING
                 || (state == State.BUFFERING && upstreamStatus.codeClass() == HttpStatusClass.SUCCESS));
         cancelTimer();
         lease.close();
@@ -694,7 +794,11 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         // tokens already streamed were generated and delivered: they are billed; otherwise nothing is
         boolean answered = clientAnswered();
         bill(answered);
-        if (answered) {
+        if (state == State.PASSING) {
+            // audio cut short: the client sees its body end early (its length or last chunk never comes)
+            recordMeters();
+            ctx.close();
+        } else if (answered) {
             flushHeld();
             framer.discard();
             ByteBuf event = alloc.buffer();
@@ -729,13 +833,16 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         Channel ch = upstream;
         upstream = null;
         if (ch != null) {
-            gateway.pool(ctx.channel().eventLoop()).release(worker, ch, upstreamKeepAlive);
+            // a worker that answered before it had the whole upload has the rest of it coming: never reuse
+            gateway.pool(ctx.channel().eventLoop()).release(worker, ch,
+                    upstreamKeepAlive && (upload == null || upload.fullySent()));
         }
     }
 
     /**
-     * Ends the request's billing, once: the reported usage when there is one, else (when the upstream
-     * did work) the prompt estimate and the relayed tokens, else a release of the reservation.
+     * Ends the request's billing, once: the reported usage when there is one (tokens, or a transcription's
+     * audio seconds, {@link AudioMetering}), else (when the upstream did work) the prompt estimate and the
+     * relayed tokens (an upload's size), else a release of the reservation.
      */
     private void bill(boolean upstreamWorked) {
         if (billing == null || billing.ended()) {
@@ -743,6 +850,11 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         }
         if (meter.hasUsage()) {
             billing.settle(meter.inputTokens(), meter.outputTokens());
+        } else if (upstreamWorked && audioSeconds >= 0) {
+            billing.settle(AudioMetering.tokensOfSeconds(audioSeconds), 0);
+        } else if (upstreamWorked && upload != null) {
+            // no usage from the worker: the upload's size stands for its duration
+            billing.settle(AudioMetering.estimatedTokens(upload.received()), 0);
         } else if (upstreamWorked) {
             billing.settleEstimated(meter.outputTokens());
         } else {
@@ -792,7 +904,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     }
 
     private void releaseBuffers() {
-        request.release();
+        ReferenceCountUtil.release(request);
         releaseResponse();
     }
 

@@ -28,6 +28,7 @@ public final class GatewayContext {
     private final ApiKeyStore keyStore;
     private final Transport transport;
     private final int maxRequestBytes;
+    private final long maxUploadBytes;
     private final int connectTimeoutMillis;
     private final int maxIdlePerWorker;
     private final long upstreamIdleTimeoutMillis;
@@ -40,7 +41,8 @@ public final class GatewayContext {
     private final GatewayMeters meters;
 
     public GatewayContext(ModelCatalog catalog, Scheduler scheduler, ApiKeyStore keyStore, Admission admission,
-                          GatewayMeters meters, Transport transport, int maxRequestBytes, int connectTimeoutMillis,
+                          GatewayMeters meters, Transport transport, int maxRequestBytes, long maxUploadBytes,
+                          int connectTimeoutMillis,
                           int maxIdlePerWorker, long upstreamIdleTimeoutMillis, long responseHeadTimeoutNanos,
                           long saturationWaitNanos, long requestReadTimeoutNanos, long clientIdleTimeoutNanos) {
         this.catalog = catalog;
@@ -50,6 +52,7 @@ public final class GatewayContext {
         this.admission = admission;
         this.transport = transport;
         this.maxRequestBytes = maxRequestBytes;
+        this.maxUploadBytes = maxUploadBytes;
         this.connectTimeoutMillis = connectTimeoutMillis;
         this.maxIdlePerWorker = maxIdlePerWorker;
         this.upstreamIdleTimeoutMillis = upstreamIdleTimeoutMillis;
@@ -96,6 +99,11 @@ public final class GatewayContext {
 
     int maxRequestBytes() {
         return maxRequestBytes;
+    }
+
+    /** The largest upload (a transcription's multipart body). */
+    long maxUploadBytes() {
+        return maxUploadBytes;
     }
 
     long upstreamIdleTimeoutMillis() {

@@ -1,5 +1,6 @@
 package ai.qubittron.bastion.netty.internal;
 
+import ai.qubittron.bastion.core.admission.AudioMetering;
 import ai.qubittron.bastion.core.admission.Billing;
 import ai.qubittron.bastion.core.catalog.Endpoint;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
@@ -7,6 +8,7 @@ import ai.qubittron.bastion.core.error.ErrorBodies;
 import ai.qubittron.bastion.core.error.ErrorKind;
 import ai.qubittron.bastion.core.error.GatewayException;
 import ai.qubittron.bastion.core.inspect.InspectedRequest;
+import ai.qubittron.bastion.core.inspect.MultipartScanner;
 import ai.qubittron.bastion.core.inspect.RequestInspector;
 import ai.qubittron.bastion.core.metering.ResponseInspector;
 import ai.qubittron.bastion.core.pricing.ModelPrice;
@@ -22,14 +24,17 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
@@ -89,6 +94,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     /** Authenticates each request on its head: the one place keys are looked up. */
     private HeadAuthenticator authenticator;
     private boolean busy;
+    /** Whether the current request's body is still arriving (an upload, relayed as it comes). */
+    private boolean bodyOpen;
+    /** The current request's upload (a transcription's body), or {@code null}. */
+    private Upload upload;
     private boolean keepAlive;
     private String requestId;
     private Exchange exchange;
@@ -112,7 +121,12 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpRequest) && !(msg instanceof Oversized)) {
+        if (bodyOpen && msg instanceof HttpContent content && !(msg instanceof HttpRequest)) {
+            // the rest of the upload being answered
+            uploadContent(content);
+            return;
+        }
+        if (!(msg instanceof HttpRequest) && !(msg instanceof Oversized) && !(busy && msg instanceof HttpContent)) {
             ReferenceCountUtil.release(msg);
             return;
         }
@@ -130,10 +144,18 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void handle(Object msg) {
+        if (msg instanceof HttpContent && !(msg instanceof HttpRequest)) {
+            // the body of an upload answered before it ended (the connection closes after that answer)
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         busy = true;
-        if (timeouts != null) {
+        boolean streamedBody = msg instanceof HttpRequest && !(msg instanceof FullHttpRequest);
+        if (timeouts != null && !streamedBody) {
+            // (an upload is received until its last content: see uploadContent)
             timeouts.requestReceived();
         }
+        bodyOpen = streamedBody;
         meterModel = GatewayMeters.NO_MODEL;
         meterEndpoint = GatewayMeters.EndpointTag.OTHER;
         HeadAuthenticator.Verdict verdict = authenticator.take();
@@ -145,12 +167,12 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
                     "The request body is larger than the " + gateway.maxRequestBytes() + " bytes this gateway accepts.");
             return;
         }
-        FullHttpRequest request = (FullHttpRequest) msg;
+        HttpRequest request = (HttpRequest) msg;
         long startNanos = System.nanoTime();
         keepAlive = HttpUtil.isKeepAlive(request);
         requestId = HttpResponses.newRequestId();
         if (request.decoderResult().isFailure()) {
-            request.release();
+            ReferenceCountUtil.release(request);
             keepAlive = false;
             respondError(ErrorKind.INVALID_REQUEST, "The HTTP request is malformed.");
             return;
@@ -161,7 +183,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         Route route = Route.of(request.method(), path);
         meterEndpoint = route.meterTag;
         if (route.error != null) {
-            request.release();
+            ReferenceCountUtil.release(request);
             respondError(route.error, route.error == ErrorKind.NOT_FOUND
                     ? "Invalid URL (" + request.method() + " " + path + ")"
                     : "Method " + request.method() + " is not allowed on " + path + ".");
@@ -169,7 +191,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         }
         if (!verdict.lookedUp()) {
             // a well-formed request not looked up had no bearer token
-            request.release();
+            ReferenceCountUtil.release(request);
             respondError(ErrorKind.INVALID_API_KEY, ErrorBodies.INVALID_API_KEY_MESSAGE);
             return;
         }
@@ -177,30 +199,144 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         authenticated(request, route, path, startNanos, verdict.principal(), verdict.error());
     }
 
-    private void authenticated(FullHttpRequest request, Route route, String path, long startNanos,
+    private void authenticated(HttpRequest request, Route route, String path, long startNanos,
                                Optional<ApiPrincipal> principal, Throwable error) {
         if (!ctx.channel().isActive()) {
-            request.release();
+            ReferenceCountUtil.release(request);
             abandoned();
             return;
         }
         if (error != null) {
-            request.release();
+            ReferenceCountUtil.release(request);
             LOG.log(Level.WARNING, "the key store failed", error);
             respondUnavailable("The key store is unavailable; retry the request.");
             return;
         }
         if (principal.isEmpty()) {
-            request.release();
+            ReferenceCountUtil.release(request);
             respondError(ErrorKind.INVALID_API_KEY, ErrorBodies.INVALID_API_KEY_MESSAGE);
             return;
         }
         if (route.endpoint == null) {
-            request.release();
+            ReferenceCountUtil.release(request);
             answerModels(principal.get(), path);
             return;
         }
-        dispatch(request, route.endpoint, principal.get(), startNanos);
+        if (route.endpoint == Endpoint.TRANSCRIPTIONS) {
+            startUpload(request, principal.get(), startNanos);
+            return;
+        }
+        dispatch((FullHttpRequest) request, route.endpoint, principal.get(), startNanos);
+    }
+
+    /**
+     * A transcription: its multipart body is relayed as it arrives ({@link Upload}); admission waits for
+     * its {@code model} field ({@link UploadListener#uploadModel}).
+     */
+    private void startUpload(HttpRequest head, ApiPrincipal principal, long startNanos) {
+        String boundary = MultipartScanner.boundaryOf(head.headers().get(HttpHeaderNames.CONTENT_TYPE));
+        long length = HttpUtil.getContentLength(head, -1L);
+        if (boundary == null) {
+            ReferenceCountUtil.release(head);
+            respondError(ErrorKind.INVALID_REQUEST,
+                    "Invalid Content-Type: expected multipart/form-data with a boundary (a file upload).");
+            return;
+        }
+        if (length > gateway.maxUploadBytes()) {
+            ReferenceCountUtil.release(head);
+            respondError(ErrorKind.REQUEST_TOO_LARGE, "The upload is " + length + " bytes; this endpoint accepts at most "
+                    + gateway.maxUploadBytes() + ".");
+            return;
+        }
+        upload = new Upload(new UploadListener(head, principal, startNanos, length), ctx.channel(), boundary,
+                gateway.maxUploadBytes());
+        if (head instanceof FullHttpRequest whole) {
+            // a body that came with its head (an HTTP/2 stream may decode so)
+            bodyOpen = true;
+            uploadContent(new DefaultLastHttpContent(whole.content().retainedDuplicate()));
+            whole.release();
+            return;
+        }
+        // contents read behind the head while an earlier request was answered
+        while (bodyOpen && pending.peek() instanceof HttpContent content && !(content instanceof HttpRequest)) {
+            pending.poll();
+            uploadContent(content);
+        }
+    }
+
+    /** One part of the open upload's body, in order. */
+    private void uploadContent(HttpContent content) {
+        if (content instanceof LastHttpContent) {
+            bodyOpen = false;
+            if (timeouts != null) {
+                timeouts.requestReceived();
+            }
+        } else if (timeouts != null) {
+            timeouts.bodyProgress();
+        }
+        if (upload != null) {
+            upload.onContent(content);
+        } else {
+            content.release();
+        }
+    }
+
+    /** What the current upload reports; stale once another request is being answered. */
+    private final class UploadListener implements Upload.Listener {
+        private final HttpRequest head;
+        private final ApiPrincipal principal;
+        private final long startNanos;
+        private final long declaredLength;
+
+        UploadListener(HttpRequest head, ApiPrincipal principal, long startNanos, long declaredLength) {
+            this.head = head;
+            this.principal = principal;
+            this.startNanos = startNanos;
+            this.declaredLength = declaredLength;
+        }
+
+        private boolean current() {
+            return upload != null && upload.listener() == this;
+        }
+
+        @Override
+        public void uploadModel(String name) {
+            if (!current()) {
+                return;
+            }
+            ModelInfo model = gateway.catalog().find(name);
+            meterModel = model != null ? model.id() : GatewayMeters.UNKNOWN_MODEL;
+            if (model == null || !model.supports(Endpoint.TRANSCRIPTIONS) || !principal.mayUse(model.id())) {
+                respondError(ErrorKind.MODEL_NOT_FOUND, "The model '" + name + "' does not exist or does not support "
+                        + Endpoint.TRANSCRIPTIONS.path() + ".");
+                return;
+            }
+            long bytes = declaredLength >= 0 ? declaredLength : upload.received();
+            InspectedRequest inspected = InspectedRequest.ofUpload(Endpoint.TRANSCRIPTIONS, name,
+                    (int) Math.min(Integer.MAX_VALUE, bytes));
+            limit(new Admitted(head, upload, declaredLength, inspected, model, principal, startNanos, requestId));
+        }
+
+        @Override
+        public void uploadFailed(int status, String message) {
+            if (!current()) {
+                return;
+            }
+            Upload failed = upload;
+            ErrorKind kind = switch (status) {
+                case 413 -> ErrorKind.REQUEST_TOO_LARGE;
+                case 503 -> ErrorKind.SERVICE_UNAVAILABLE;
+                default -> ErrorKind.INVALID_REQUEST;
+            };
+            failed.close();
+            if (exchange != null) {
+                exchange.abandon(kind, message);
+            } else if (kind == ErrorKind.SERVICE_UNAVAILABLE) {
+                respondUnavailable(message);
+            } else {
+                respondError(kind, message);
+            }
+        }
     }
 
     private void answerModels(ApiPrincipal principal, String path) {
@@ -222,12 +358,17 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         InspectedRequest inspected;
         try {
             inspected = requestInspector.inspect(endpoint, request.content());
-            model = gateway.catalog().find(inspected.model());
+            // (only text to speech may name no model: it gets the catalog's default one)
+            model = inspected.model() == null ? gateway.catalog().defaultFor(endpoint) : gateway.catalog().find(inspected.model());
             // the catalog bounds the tag; what the client wrote does not
             meterModel = model != null ? model.id() : GatewayMeters.UNKNOWN_MODEL;
+            if (model == null && inspected.model() == null) {
+                throw new GatewayException(ErrorKind.MODEL_NOT_FOUND, "No model for " + endpoint.path()
+                        + " is configured; name one in 'model'.");
+            }
             if (model == null || !model.supports(endpoint) || !principal.mayUse(model.id())) {
-                throw new GatewayException(ErrorKind.MODEL_NOT_FOUND, "The model '" + inspected.model()
-                        + "' does not exist or does not support " + endpoint.path() + ".");
+                throw new GatewayException(ErrorKind.MODEL_NOT_FOUND, "The model '" + (inspected.model() != null
+                        ? inspected.model() : model.id()) + "' does not exist or does not support " + endpoint.path() + ".");
             }
         } catch (GatewayException e) {
             request.release();
@@ -239,36 +380,72 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
             respondError(ErrorKind.INTERNAL_ERROR, "The gateway failed to process the request.");
             return;
         }
-        limit(new Admitted(request, inspected, model, principal, startNanos, requestId));
+        limit(new Admitted(request, null, -1, inspected, model, principal, startNanos, requestId));
     }
 
-    /** A request on its way through admission; owns {@code request} until it is released or relayed. */
-    private record Admitted(FullHttpRequest request, InspectedRequest inspected, ModelInfo model, ApiPrincipal principal,
-                            long startNanos, String requestId) {
+    /**
+     * A request on its way through admission; owns {@code request} until it is released or relayed.
+     *
+     * @param upload         the body of a transcription, relayed as it arrives ({@code null} for a JSON request,
+     *                       whose body is {@code request}'s); owned by the handler
+     * @param uploadLength   the upload's {@code Content-Length}, or -1
+     */
+    private record Admitted(HttpRequest request, Upload upload, long uploadLength, InspectedRequest inspected,
+                            ModelInfo model, ApiPrincipal principal, long startNanos, String requestId) {
 
         /**
          * An upper bound of the prompt's tokens: no tokenizer makes more tokens of text than it has
-         * bytes, and each image, audio or file part is allowed {@link Admission#mediaPartTokens()}.
+         * bytes, and each image, audio or file part is allowed {@link Admission#mediaPartTokens()}. An
+         * upload's is its audio at the lowest bit rate ({@link AudioMetering#boundTokens}).
          */
-        long promptTokenBound(Admission admission) {
+        long promptTokenBound(Admission admission, long maxUploadBytes) {
+            if (upload != null) {
+                return AudioMetering.boundTokens(uploadLength >= 0 ? uploadLength : maxUploadBytes);
+            }
             return saturatedAdd(inspected.bodyBytes(), saturatedMultiply(inspected.mediaParts(), admission.mediaPartTokens()));
         }
 
-        /** A likely count of the prompt's tokens (about 4 bytes a token), for the tokens-per-minute limit. */
+        /**
+         * A likely count of the prompt's tokens (about 4 bytes a token; an upload's by its size,
+         * {@link AudioMetering#estimatedTokens}), for the tokens-per-minute limit and the bill when the
+         * worker reports no usage.
+         */
         long promptTokenEstimate(Admission admission) {
+            if (upload != null) {
+                return AudioMetering.estimatedTokens(uploadLength >= 0 ? uploadLength : upload.received());
+            }
             return saturatedAdd((inspected.bodyBytes() + 3L) / 4,
                     saturatedMultiply(inspected.mediaParts(), admission.mediaPartTokens()));
         }
 
-        /** The output limit of one choice. */
+        /** The output limit of one choice; none is imposed on audio. */
         long outputLimit(Admission admission) {
+            if (!inspected.endpoint().isText()) {
+                return InspectedRequest.NO_LIMIT;
+            }
             return inspected.maxOutputTokens() == InspectedRequest.NO_LIMIT
                     ? admission.defaultMaxOutputTokens() : inspected.maxOutputTokens();
         }
 
-        /** The most output tokens the request can produce: every choice at its limit. */
+        /**
+         * The most output tokens the request can produce: every choice at its limit. Speech has none; a
+         * transcript is allowed the default output limit.
+         */
         long outputBound(Admission admission) {
-            return saturatedMultiply(outputLimit(admission), inspected.choices());
+            return switch (inspected.endpoint()) {
+                case TEXT_TO_SPEECH -> 0;
+                case TRANSCRIPTIONS -> admission.defaultMaxOutputTokens();
+                default -> saturatedMultiply(outputLimit(admission), inspected.choices());
+            };
+        }
+
+        /** Whether the request was answered while it was admitted (an upload that failed meanwhile). */
+        boolean answered() {
+            return upload != null && upload.closed();
+        }
+
+        void release() {
+            ReferenceCountUtil.release(request);
         }
     }
 
@@ -283,7 +460,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         RateLimits limits = admission.tiers().limits(a.principal().tier());
         if (tokens > limits.tokensPerMinute()) {
             // no window will ever admit it: say so, without a Retry-After that would invite a useless retry
-            a.request().release();
+            a.release();
             respondError(ErrorKind.RATE_LIMITED, "Request too large for this key's limit of " + limits.tokensPerMinute()
                     + " tokens per minute: it may use about " + tokens + ". Reduce the input or the output limit.");
             return;
@@ -291,15 +468,17 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         CompletableFuture<RateLimitDecision> decided = bounded(() -> admission.limiter().acquire(
                 a.principal().keyId(), limits, tokens));
         onLoop(decided, (decision, error) -> {
-            if (!ctx.channel().isActive()) {
-                a.request().release();
+            if (a.answered()) {
+                a.release();
+            } else if (!ctx.channel().isActive()) {
+                a.release();
                 abandoned();
             } else if (error != null) {
-                a.request().release();
+                a.release();
                 LOG.log(Level.WARNING, "the rate limiter failed", error);
                 respondUnavailable("The rate limiter is unavailable; retry the request.");
             } else if (!decision.allowed()) {
-                a.request().release();
+                a.release();
                 FullHttpResponse response = HttpResponses.error(ErrorKind.RATE_LIMITED, rateLimitMessage(decision), requestId);
                 HttpResponses.rateLimitHeaders(response.headers(), decision);
                 response.headers().set(HttpHeaderNames.RETRY_AFTER, decision.retryAfterSeconds());
@@ -320,7 +499,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         }
         String accountId = a.principal().accountId();
         ModelPrice price = admission.prices().price(a.model().id());
-        long amount = price.costMicros(a.promptTokenBound(admission), a.outputBound(admission));
+        long amount = price.costMicros(a.promptTokenBound(admission, gateway.maxUploadBytes()), a.outputBound(admission));
         CompletableFuture<Reservation> original = SpiCalls.call(() -> ledger.reserve(accountId, a.requestId(), amount));
         CompletableFuture<Reservation> reserved = bounded(original);
         onLoop(reserved, (reservation, error) -> {
@@ -332,11 +511,14 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
                     }
                 });
             }
-            if (error != null || !ctx.channel().isActive()) {
+            if (error != null || !ctx.channel().isActive() || a.answered()) {
                 if (error == null && reservation.granted()) {
                     releaseQuietly(ledger, accountId, a.requestId());
                 }
-                a.request().release();
+                a.release();
+                if (a.answered()) {
+                    return;
+                }
                 if (error != null && ctx.channel().isActive()) {
                     LOG.log(Level.WARNING, "the ledger failed", error);
                     respondUnavailable("The balance check is unavailable; retry the request.");
@@ -344,7 +526,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
                     abandoned();
                 }
             } else if (!reservation.granted()) {
-                a.request().release();
+                a.release();
                 respondError(ErrorKind.INSUFFICIENT_FUNDS, "Your account's credit is exhausted: this request may cost up to "
                         + amount + " micro-units and " + reservation.availableMicros() + " are available.");
             } else {
@@ -357,8 +539,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     /** Step 3: relay the admitted request upstream. */
     private void relay(Admitted a, RateLimitDecision decision, Billing billing, long imposedOutputLimit) {
-        exchange = new Exchange(this, ctx, gateway, a.request(), a.inspected(), a.model(), a.requestId(), a.startNanos(),
-                responseInspector, decision, billing, imposedOutputLimit);
+        exchange = new Exchange(this, ctx, gateway, a.request(), a.upload(), a.inspected(), a.model(), a.requestId(),
+                a.startNanos(), responseInspector, decision, billing, imposedOutputLimit);
         exchange.start();
     }
 
@@ -421,6 +603,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     /** Writes and flushes a whole response to the current request, then moves to the next one. */
     void respond(FullHttpResponse response) {
+        if (bodyOpen) {
+            // an upload answered before its end: the rest is not read (see linger)
+            keepAlive = false;
+        }
         if (!keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
@@ -493,6 +679,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     private void requestDone() {
         busy = false;
+        if (upload != null) {
+            upload.close();
+            upload = null;
+        }
         if (!keepAlive || !ctx.channel().isActive()) {
             return;
         }
@@ -522,6 +712,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         if (current != null) {
             current.clientClosed();
         }
+        if (upload != null) {
+            upload.close();
+            upload = null;
+        }
         Object request;
         while ((request = pending.poll()) != null) {
             ReferenceCountUtil.release(request);
@@ -549,6 +743,14 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
             LOG.log(Level.WARNING, "unexpected error on a client connection; closing it", cause);
         }
         ctx.close();
+    }
+
+    /** Whether the request's body is an upload, relayed as it arrives rather than gathered first. */
+    static boolean isUpload(HttpRequest request) {
+        String uri = request.uri();
+        String path = Endpoint.TRANSCRIPTIONS.path();
+        return request.method().equals(HttpMethod.POST) && uri.startsWith(path)
+                && (uri.length() == path.length() || uri.charAt(path.length()) == '?');
     }
 
     /** The bearer token of a request's {@code Authorization} header, or {@code null} when it has none. */

@@ -100,6 +100,8 @@ public final class GatewayMeters {
         CHAT_COMPLETIONS("chat.completions"),
         COMPLETIONS("completions"),
         RESPONSES("responses"),
+        TRANSCRIPTIONS("audio.transcriptions"),
+        TEXT_TO_SPEECH("tts"),
         MODELS("models"),
         /** An unknown path, or a request whose path was not read (an oversized or malformed one). */
         OTHER("other");
@@ -116,6 +118,8 @@ public final class GatewayMeters {
                 case CHAT_COMPLETIONS -> CHAT_COMPLETIONS;
                 case COMPLETIONS -> COMPLETIONS;
                 case RESPONSES -> RESPONSES;
+                case TRANSCRIPTIONS -> TRANSCRIPTIONS;
+                case TEXT_TO_SPEECH -> TEXT_TO_SPEECH;
             };
         }
     }

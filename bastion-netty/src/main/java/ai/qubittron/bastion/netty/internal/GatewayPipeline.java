@@ -13,6 +13,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
@@ -28,8 +29,9 @@ import io.netty.handler.codec.http.HttpUtil;
  * </pre>
  *
  * {@value #HTTP_CODEC} decodes HTTP/1.1; {@value #HEAD_AUTH} ({@link HeadAuthenticator}) authenticates
- * each request on its head and drops the body of one that fails; {@value #BODY_AGGREGATOR} gathers a request body as a
- * composite of the received buffers (no copy) up to the configured limit, answering 413 beyond it;
+ * each request on its head and drops the body of one that fails; {@value #BODY_AGGREGATOR} gathers a JSON request body as a
+ * composite of the received buffers (no copy) up to the configured limit, answering 413 beyond it, and lets
+ * an upload (a transcription's {@code multipart/form-data} body) pass as it comes, to be relayed ({@link Upload});
  * {@value #GATEWAY} ({@link GatewayHandler}) does the rest.
  *
  * <p>{@value #TIMEOUTS} ({@link ClientTimeouts}) is first in every connection's pipeline: the request
@@ -157,6 +159,15 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
 
         BodyAggregator(int maxBytes) {
             super(maxBytes);
+        }
+
+        /** An upload (a transcription's multipart body) passes as it comes: {@link GatewayHandler} relays it. */
+        @Override
+        public boolean acceptInboundMessage(Object msg) throws Exception {
+            if (msg instanceof HttpRequest request && !(msg instanceof FullHttpRequest) && GatewayHandler.isUpload(request)) {
+                return false;
+            }
+            return super.acceptInboundMessage(msg);
         }
 
         @Override

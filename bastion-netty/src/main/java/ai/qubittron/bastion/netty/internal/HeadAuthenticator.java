@@ -20,8 +20,8 @@ import java.util.concurrent.CompletableFuture;
  * ({@link #take}) instead of asking the key store a second time.
  *
  * <p>A key store that answers at once (the in-memory one) is decided on the spot. While an asynchronous
- * one is asked (at most the admission timeout), what arrives behind the head is held in order; past the
- * body limit, reading pauses until the answer. Sits between the HTTP codec and the body aggregator, on
+ * one is asked (at most the admission timeout), what arrives behind the head is held in order; past
+ * 1 MiB, reading pauses until the answer. Sits between the HTTP codec and the body aggregator, on
  * HTTP/1.1 connections and on each HTTP/2 stream. Thread role: the channel's event loop.
  */
 final class HeadAuthenticator extends ChannelInboundHandlerAdapter {
@@ -73,7 +73,7 @@ final class HeadAuthenticator extends ChannelInboundHandlerAdapter {
             held.add(msg);
             if (msg instanceof HttpContent content) {
                 heldBytes += content.content().readableBytes();
-                if (heldBytes > gateway.maxRequestBytes() && ctx.channel().config().isAutoRead()) {
+                if (heldBytes > Math.min(gateway.maxRequestBytes(), Upload.MEMORY_BYTES) && ctx.channel().config().isAutoRead()) {
                     ctx.channel().config().setAutoRead(false);
                     pausedReading = true;
                 }

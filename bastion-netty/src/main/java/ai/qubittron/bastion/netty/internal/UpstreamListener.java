@@ -22,4 +22,8 @@ interface UpstreamListener {
      * stuck and closes what must be closed; the connection stays attached until then.
      */
     void onUpstreamIdle();
+
+    /** The connection's writability changed (an upload relayed to it pauses while it is not writable). */
+    default void onUpstreamWritabilityChanged() {
+    }
 }

@@ -179,6 +179,14 @@ final class UpstreamPool {
         }
 
         @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            UpstreamListener current = listener;
+            if (current != null) {
+                current.onUpstreamWritabilityChanged();
+            }
+        }
+
+        @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             UpstreamListener current = listener;
             listener = null;

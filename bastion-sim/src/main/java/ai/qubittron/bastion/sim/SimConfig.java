@@ -14,7 +14,17 @@ import java.util.Objects;
  *       (running &minus; 1)), evaluated per token with the number of sequences running at that moment;</li>
  *   <li>at most {@link #maxRunning()} sequences run at once; later requests wait in FIFO order.</li>
  * </ul>
- * A delay that rounds to zero nanoseconds is not scheduled: the token is written at once.
+ * The audio endpoints take no running slot and are timed by the length of the audio, measured from
+ * the request's arrival:
+ * <ul>
+ *   <li>a transcription is answered after {@link #overheadMillis()} + audio seconds &times;
+ *       {@link #transcriptionMicrosPerAudioSecond()} &micro;s;</li>
+ *   <li>speech is streamed in chunks of 250 ms of audio, each written once generated: the first after
+ *       {@link #overheadMillis()} + its audio seconds &times; {@link #speechMicrosPerAudioSecond()}
+ *       &micro;s, each next one after its own audio seconds &times; {@link #speechMicrosPerAudioSecond()}
+ *       &micro;s (so 250,000 &micro;s a second streams in real time).</li>
+ * </ul>
+ * A delay that rounds to zero nanoseconds is not scheduled: the token or chunk is written at once.
  *
  * <p>Immutable and thread-safe. Built by {@link #builder()}, whose setters validate and throw
  * {@link IllegalArgumentException} naming the field and the bad value. It can be swapped at run time
@@ -37,6 +47,10 @@ public final class SimConfig {
     public static final int DEFAULT_DEFAULT_MAX_TOKENS = 64;
     /** Default {@link #kvCacheTokens()}: a KV cache of 65,536 tokens. */
     public static final int DEFAULT_KV_CACHE_TOKENS = 65_536;
+    /** Default {@link #transcriptionMicrosPerAudioSecond()}: 1,000 &micro;s (1 ms) to transcribe an audio second. */
+    public static final int DEFAULT_TRANSCRIPTION_MICROS_PER_AUDIO_SECOND = 1_000;
+    /** Default {@link #speechMicrosPerAudioSecond()}: 4,000 &micro;s (4 ms) to synthesise an audio second, 1 ms a chunk. */
+    public static final int DEFAULT_SPEECH_MICROS_PER_AUDIO_SECOND = 4_000;
 
     private static final SimConfig DEFAULTS = new Builder().build();
 
@@ -47,6 +61,8 @@ public final class SimConfig {
     private final double slowdownPerRunning;
     private final int defaultMaxTokens;
     private final int kvCacheTokens;
+    private final int transcriptionMicrosPerAudioSecond;
+    private final int speechMicrosPerAudioSecond;
 
     private SimConfig(Builder b) {
         this.overheadMillis = b.overheadMillis;
@@ -56,6 +72,8 @@ public final class SimConfig {
         this.slowdownPerRunning = b.slowdownPerRunning;
         this.defaultMaxTokens = b.defaultMaxTokens;
         this.kvCacheTokens = b.kvCacheTokens;
+        this.transcriptionMicrosPerAudioSecond = b.transcriptionMicrosPerAudioSecond;
+        this.speechMicrosPerAudioSecond = b.speechMicrosPerAudioSecond;
     }
 
     /** The configuration with every default. */
@@ -108,6 +126,22 @@ public final class SimConfig {
         return kvCacheTokens;
     }
 
+    /**
+     * Time to transcribe an audio second, in &micro;s; default
+     * {@value #DEFAULT_TRANSCRIPTION_MICROS_PER_AUDIO_SECOND}.
+     */
+    public int transcriptionMicrosPerAudioSecond() {
+        return transcriptionMicrosPerAudioSecond;
+    }
+
+    /**
+     * Time to synthesise an audio second of speech, in &micro;s (250,000 is real time); default
+     * {@value #DEFAULT_SPEECH_MICROS_PER_AUDIO_SECOND}.
+     */
+    public int speechMicrosPerAudioSecond() {
+        return speechMicrosPerAudioSecond;
+    }
+
     /** Time to first token of a prompt of {@code promptTokens} tokens, in nanoseconds. */
     public long timeToFirstTokenNanos(int promptTokens) {
         return overheadMillis * 1_000_000L + promptTokens * (long) prefillMicrosPerToken * 1_000L;
@@ -117,6 +151,17 @@ public final class SimConfig {
     public long interTokenNanos(int running) {
         double factor = 1.0 + slowdownPerRunning * Math.max(0, running - 1);
         return Math.round(interTokenMillis * 1_000_000.0 * factor);
+    }
+
+    /** Time from arrival to the answer of a transcription of {@code audioMillis} ms of audio, in nanoseconds. */
+    public long transcriptionNanos(long audioMillis) {
+        // microseconds per audio second are nanoseconds per audio millisecond
+        return overheadMillis * 1_000_000L + audioMillis * transcriptionMicrosPerAudioSecond;
+    }
+
+    /** Time to synthesise {@code audioMillis} ms of speech, in nanoseconds. */
+    public long speechNanos(long audioMillis) {
+        return audioMillis * speechMicrosPerAudioSecond;
     }
 
     @Override
@@ -131,13 +176,15 @@ public final class SimConfig {
         return overheadMillis == c.overheadMillis && prefillMicrosPerToken == c.prefillMicrosPerToken
                 && interTokenMillis == c.interTokenMillis && maxRunning == c.maxRunning
                 && Double.compare(slowdownPerRunning, c.slowdownPerRunning) == 0
-                && defaultMaxTokens == c.defaultMaxTokens && kvCacheTokens == c.kvCacheTokens;
+                && defaultMaxTokens == c.defaultMaxTokens && kvCacheTokens == c.kvCacheTokens
+                && transcriptionMicrosPerAudioSecond == c.transcriptionMicrosPerAudioSecond
+                && speechMicrosPerAudioSecond == c.speechMicrosPerAudioSecond;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(overheadMillis, prefillMicrosPerToken, interTokenMillis, maxRunning, slowdownPerRunning,
-                defaultMaxTokens, kvCacheTokens);
+                defaultMaxTokens, kvCacheTokens, transcriptionMicrosPerAudioSecond, speechMicrosPerAudioSecond);
     }
 
     @Override
@@ -145,7 +192,9 @@ public final class SimConfig {
         return "SimConfig{overheadMillis=" + overheadMillis + ", prefillMicrosPerToken=" + prefillMicrosPerToken
                 + ", interTokenMillis=" + interTokenMillis + ", maxRunning=" + maxRunning
                 + ", slowdownPerRunning=" + slowdownPerRunning + ", defaultMaxTokens=" + defaultMaxTokens
-                + ", kvCacheTokens=" + kvCacheTokens + '}';
+                + ", kvCacheTokens=" + kvCacheTokens
+                + ", transcriptionMicrosPerAudioSecond=" + transcriptionMicrosPerAudioSecond
+                + ", speechMicrosPerAudioSecond=" + speechMicrosPerAudioSecond + '}';
     }
 
     /** Builds a {@link SimConfig}; each setter validates its argument. Not thread-safe. */
@@ -157,6 +206,8 @@ public final class SimConfig {
         private double slowdownPerRunning = DEFAULT_SLOWDOWN_PER_RUNNING;
         private int defaultMaxTokens = DEFAULT_DEFAULT_MAX_TOKENS;
         private int kvCacheTokens = DEFAULT_KV_CACHE_TOKENS;
+        private int transcriptionMicrosPerAudioSecond = DEFAULT_TRANSCRIPTION_MICROS_PER_AUDIO_SECOND;
+        private int speechMicrosPerAudioSecond = DEFAULT_SPEECH_MICROS_PER_AUDIO_SECOND;
 
         private Builder() {
         }
@@ -169,6 +220,8 @@ public final class SimConfig {
             slowdownPerRunning = c.slowdownPerRunning;
             defaultMaxTokens = c.defaultMaxTokens;
             kvCacheTokens = c.kvCacheTokens;
+            transcriptionMicrosPerAudioSecond = c.transcriptionMicrosPerAudioSecond;
+            speechMicrosPerAudioSecond = c.speechMicrosPerAudioSecond;
         }
 
         /** Fixed overhead in ms, {@code >= 0}. */
@@ -214,6 +267,19 @@ public final class SimConfig {
         /** KV cache capacity in tokens, {@code >= 1}. */
         public Builder kvCacheTokens(int kvCacheTokens) {
             this.kvCacheTokens = atLeast("kvCacheTokens", kvCacheTokens, 1);
+            return this;
+        }
+
+        /** Time to transcribe an audio second in &micro;s, {@code >= 0}. */
+        public Builder transcriptionMicrosPerAudioSecond(int transcriptionMicrosPerAudioSecond) {
+            this.transcriptionMicrosPerAudioSecond = atLeast("transcriptionMicrosPerAudioSecond",
+                    transcriptionMicrosPerAudioSecond, 0);
+            return this;
+        }
+
+        /** Time to synthesise an audio second of speech in &micro;s, {@code >= 0}. */
+        public Builder speechMicrosPerAudioSecond(int speechMicrosPerAudioSecond) {
+            this.speechMicrosPerAudioSecond = atLeast("speechMicrosPerAudioSecond", speechMicrosPerAudioSecond, 0);
             return this;
         }
 

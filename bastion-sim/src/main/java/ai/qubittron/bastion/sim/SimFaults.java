@@ -3,18 +3,19 @@ package ai.qubittron.bastion.sim;
 import java.util.Objects;
 
 /**
- * Faults a {@link SimulatedWorker} injects into generation requests, to exercise a gateway's error,
- * retry and disconnect paths.
+ * Faults a {@link SimulatedWorker} injects into model requests (generation and audio), to exercise a
+ * gateway's error, retry and disconnect paths.
  *
  * <ul>
- *   <li>{@link #errorRate()}: that share of generation requests is answered at once with HTTP 500 and
+ *   <li>{@link #errorRate()}: that share of model requests is answered at once with HTTP 500 and
  *       {@code {"error":{"message":"simulated failure","type":"api_error","code":"internal_error"}}}.
  *       Which requests fail is drawn from a {@link java.util.Random} seeded with the worker's seed, so
  *       the same sequence of requests fails the same way on every run; 0 and 1 draw nothing.</li>
  *   <li>{@link #closeAfterChunks()}: when {@code K >= 0}, a streamed response is cut by closing the TCP
  *       connection right after its K-th SSE event (every {@code data:} event counts, including the chat
- *       role chunk, the Responses preamble events and {@code [DONE]}); a non-streamed request, or a
- *       streamed one with {@code K = 0}, has its connection closed before anything is answered.</li>
+ *       role chunk, the Responses preamble events and {@code [DONE]}), and speech right after its K-th
+ *       audio chunk; a non-streamed request (a transcription among them), or a streamed one with
+ *       {@code K = 0}, has its connection closed before anything is answered.</li>
  * </ul>
  * An injected fault counts in {@link SimStats#errorsInjected()}, never in
  * {@link SimStats#requestsCancelled()}.
@@ -50,12 +51,12 @@ public final class SimFaults {
         return new Builder().errorRate(errorRate).closeAfterChunks(closeAfterChunks);
     }
 
-    /** Share of generation requests answered with HTTP 500, in [0, 1]; default {@value #DEFAULT_ERROR_RATE}. */
+    /** Share of model requests answered with HTTP 500, in [0, 1]; default {@value #DEFAULT_ERROR_RATE}. */
     public double errorRate() {
         return errorRate;
     }
 
-    /** SSE events written before the connection is cut, or -1 for never; default {@value #DEFAULT_CLOSE_AFTER_CHUNKS}. */
+    /** SSE events or audio chunks written before the connection is cut, or -1 for never; default {@value #DEFAULT_CLOSE_AFTER_CHUNKS}. */
     public int closeAfterChunks() {
         return closeAfterChunks;
     }

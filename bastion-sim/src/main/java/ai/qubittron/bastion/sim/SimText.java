@@ -42,6 +42,19 @@ import java.util.List;
  * A streamed response carries token {@code i} as the i-th content delta, so the deltas concatenate to
  * the same text.
  *
+ * <h2>Audio</h2>
+ * <ul>
+ *   <li>A transcription's audio lasts, in whole milliseconds rounded up: a RIFF/WAVE file's {@code data}
+ *       chunk size over the byte rate of its {@code fmt } chunk, else the file's size at 16,000 bytes a
+ *       second (128 kbit/s). Its transcript is {@link #transcript transcript(seed, audioMillis)}: the
+ *       text of {@link #transcriptWords} tokens for the prompt key {@link #transcriptKey}, one word per
+ *       {@value #AUDIO_MILLIS_PER_WORD} ms of audio (2.5 an audio second), at least 1 and at most
+ *       {@value #MAX_TRANSCRIPT_WORDS}; its usage is {@link #usageSeconds} whole seconds.</li>
+ *   <li>Speech lasts {@value #SPEECH_MILLIS_PER_CHARACTER} ms per code point of the input, at least
+ *       {@value #MIN_SPEECH_MILLIS} ms ({@link #speechMillis}), 16-bit mono PCM at
+ *       {@value #SPEECH_SAMPLE_RATE} Hz, so {@link #speechSamples} samples.</li>
+ * </ul>
+ *
  * <p>Stateless and thread-safe.
  */
 public final class SimText {
@@ -65,6 +78,17 @@ public final class SimText {
             "green", "light", "signal", "noise", "graph", "vector", "kernel", "cache",
             "north", "south", "east", "west", "early", "later", "always", "never",
             "small", "large", "fast", "slow", "bright", "quiet", "simple", "clear");
+
+    /** Audio per transcript word, in ms: 2.5 words an audio second. */
+    public static final int AUDIO_MILLIS_PER_WORD = 400;
+    /** Most words in one transcript. */
+    public static final int MAX_TRANSCRIPT_WORDS = 4_096;
+    /** Sample rate of the speech the worker synthesises, in Hz. */
+    public static final int SPEECH_SAMPLE_RATE = 24_000;
+    /** Speech per input code point, in ms. */
+    public static final int SPEECH_MILLIS_PER_CHARACTER = 60;
+    /** Shortest speech, in ms. */
+    public static final int MIN_SPEECH_MILLIS = 200;
 
     private static final String[] WORDS = VOCABULARY.toArray(new String[0]);
     private static final long FNV_OFFSET = 0xcbf29ce484222325L;
@@ -137,6 +161,38 @@ public final class SimText {
     /** The exact answer text to a request limited to {@code maxTokens} output tokens. */
     public static String expectedText(long seed, String promptKey, int maxTokens) {
         return completion(seed, promptKey, outputTokens(seed, promptKey, maxTokens));
+    }
+
+    /** The prompt key a transcript of {@code audioMillis} ms of audio is generated from: {@code "audio <ms> ms"}. */
+    public static String transcriptKey(long audioMillis) {
+        return "audio " + audioMillis + " ms";
+    }
+
+    /** Words of the transcript of {@code audioMillis} ms of audio: one per 400 ms, rounded up, in [1, 4096]. */
+    public static int transcriptWords(long audioMillis) {
+        long words = (Math.max(0, audioMillis) + AUDIO_MILLIS_PER_WORD - 1) / AUDIO_MILLIS_PER_WORD;
+        return (int) Math.max(1, Math.min(MAX_TRANSCRIPT_WORDS, words));
+    }
+
+    /** The exact transcript of {@code audioMillis} ms of audio. */
+    public static String transcript(long seed, long audioMillis) {
+        return completion(seed, transcriptKey(audioMillis), transcriptWords(audioMillis));
+    }
+
+    /** {@code usage.seconds} of a transcription of {@code audioMillis} ms: whole seconds rounded up, at least 1. */
+    public static long usageSeconds(long audioMillis) {
+        return Math.max(1, (audioMillis + 999) / 1000);
+    }
+
+    /** Length of the speech of {@code input}, in ms: 60 per code point, at least 200. */
+    public static int speechMillis(String input) {
+        long millis = (long) input.codePointCount(0, input.length()) * SPEECH_MILLIS_PER_CHARACTER;
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_SPEECH_MILLIS, millis));
+    }
+
+    /** Samples of the speech of {@code input} (two bytes each): {@link #speechMillis} at 24 kHz. */
+    public static long speechSamples(String input) {
+        return (long) speechMillis(input) * SPEECH_SAMPLE_RATE / 1000;
     }
 
     /** {@code mix(seed ^ fnv1a64(promptKey))}: the per-prompt hash the other helpers derive from. */

@@ -44,11 +44,14 @@ import java.util.concurrent.TimeUnit;
  *
  * <h2>Endpoints</h2>
  * {@code POST /v1/chat/completions}, {@code POST /v1/completions}, {@code POST /v1/responses}
- * (stateless only: {@code "store": true} is answered 500), {@code GET /v1/models}, {@code GET /metrics},
- * {@code GET|POST /admin/config}, {@code GET|POST /admin/faults}, {@code GET /health}. A request for a
- * model not in {@link Builder#models(List)} is answered 404 {@code model_not_found}; a bad body 400
- * {@code invalid_request}. What is generated is documented in {@link SimText}, the timing in
- * {@link SimConfig}, the faults in {@link SimFaults}.
+ * (stateless only: {@code "store": true} is answered 500), {@code POST /v1/audio/transcriptions}
+ * ({@code multipart/form-data}, up to 64 MiB of audio, parsed in memory), {@code POST /v1/audio/speech}
+ * (a streamed WAV or raw PCM), {@code GET /v1/models}, {@code GET /metrics},
+ * {@code GET|POST /admin/config}, {@code GET|POST /admin/faults}, {@code GET /health}. Every served
+ * model answers on every endpoint. A request for a model not in {@link Builder#models(List)} is answered
+ * 404 {@code model_not_found}; a bad body 400 {@code invalid_request}. What is generated (text,
+ * transcripts, audio lengths) is documented in {@link SimText}, the timing in {@link SimConfig}, the
+ * faults in {@link SimFaults}.
  *
  * <h2>Threads</h2>
  * One {@link MultiThreadIoEventLoopGroup} of {@link Builder#eventLoopThreads(int)} threads (epoll when

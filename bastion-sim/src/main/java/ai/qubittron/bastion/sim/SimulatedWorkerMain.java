@@ -13,7 +13,8 @@ import java.util.concurrent.CountDownLatch;
  * Options (all optional): {@code --host}, {@code --port} (default 8000), {@code --models a,b},
  * {@code --seed}, {@code --threads}, {@code --overhead-millis}, {@code --prefill-micros-per-token},
  * {@code --inter-token-millis}, {@code --max-running}, {@code --slowdown-per-running},
- * {@code --default-max-tokens}, {@code --kv-cache-tokens}, {@code --help}. Prints the base URL and
+ * {@code --default-max-tokens}, {@code --kv-cache-tokens}, {@code --transcription-micros-per-audio-second},
+ * {@code --speech-micros-per-audio-second}, {@code --help}. Prints the base URL and
  * serves until the process is stopped.
  */
 public final class SimulatedWorkerMain {
@@ -82,6 +83,9 @@ public final class SimulatedWorkerMain {
                 case "--slowdown-per-running" -> config.slowdownPerRunning(doubleArg(option, value));
                 case "--default-max-tokens" -> config.defaultMaxTokens(intArg(option, value));
                 case "--kv-cache-tokens" -> config.kvCacheTokens(intArg(option, value));
+                case "--transcription-micros-per-audio-second" ->
+                        config.transcriptionMicrosPerAudioSecond(intArg(option, value));
+                case "--speech-micros-per-audio-second" -> config.speechMicrosPerAudioSecond(intArg(option, value));
                 default -> throw new IllegalArgumentException("unknown option " + option);
             }
         }
@@ -93,7 +97,8 @@ public final class SimulatedWorkerMain {
                 "usage: SimulatedWorkerMain [--host 127.0.0.1] [--port " + DEFAULT_PORT + "] [--models a,b] [--seed 42]",
                 "       [--threads 1] [--overhead-millis 5] [--prefill-micros-per-token 100]",
                 "       [--inter-token-millis 10] [--max-running 64] [--slowdown-per-running 0.01]",
-                "       [--default-max-tokens 64] [--kv-cache-tokens 65536]"));
+                "       [--default-max-tokens 64] [--kv-cache-tokens 65536]",
+                "       [--transcription-micros-per-audio-second 1000] [--speech-micros-per-audio-second 4000]"));
     }
 
     private static int intArg(String option, String value) {

@@ -50,8 +50,25 @@ class AdminAndFaultsTest {
         assertThat(c.get("default_max_tokens").asInt()).isEqualTo(SimConfig.DEFAULT_DEFAULT_MAX_TOKENS);
         assertThat(c.get("kv_cache_tokens").asInt()).isEqualTo(SimConfig.DEFAULT_KV_CACHE_TOKENS);
         assertThat(c.has("prefill_micros_per_token")).isTrue();
+        assertThat(c.get("transcription_micros_per_audio_second").asInt())
+                .isEqualTo(SimConfig.DEFAULT_TRANSCRIPTION_MICROS_PER_AUDIO_SECOND);
+        assertThat(c.get("speech_micros_per_audio_second").asInt()).isEqualTo(SimConfig.DEFAULT_SPEECH_MICROS_PER_AUDIO_SECOND);
         assertThat(w.config()).isEqualTo(FAST.toBuilder().interTokenMillis(3).maxRunning(2).slowdownPerRunning(0.5).build());
         assertThat(RawHttp.get(w.port(), "/admin/config").json()).isEqualTo(c);
+    }
+
+    @Test
+    void adminConfigSetsTheAudioSpeeds() {
+        SimulatedWorker w = start(1L, "m");
+        JsonNode c = RawHttp.post(w.port(), "/admin/config",
+                "{\"transcription_micros_per_audio_second\":7,\"speech_micros_per_audio_second\":250000}").json();
+
+        assertThat(c.get("transcription_micros_per_audio_second").asInt()).isEqualTo(7);
+        assertThat(c.get("speech_micros_per_audio_second").asInt()).isEqualTo(250_000);
+        assertThat(w.config()).isEqualTo(FAST.toBuilder().transcriptionMicrosPerAudioSecond(7)
+                .speechMicrosPerAudioSecond(250_000).build());
+        assertThat(RawHttp.post(w.port(), "/admin/config", "{\"speech_micros_per_audio_second\":-1}").status())
+                .isEqualTo(400);
     }
 
     @Test

@@ -4,7 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.MultipartField;
+import com.openai.core.http.HttpResponse;
 import com.openai.core.http.StreamResponse;
+import com.openai.models.audio.AudioResponseFormat;
+import com.openai.models.audio.speech.SpeechCreateParams;
+import com.openai.models.audio.transcriptions.Transcription;
+import com.openai.models.audio.transcriptions.TranscriptionCreateParams;
+import com.openai.models.audio.transcriptions.TranscriptionVerbose;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
@@ -17,6 +24,8 @@ import com.openai.models.responses.ResponseCreateParams;
 import com.openai.models.responses.ResponseStatus;
 import com.openai.models.responses.ResponseStreamEvent;
 import com.openai.models.responses.ResponseUsage;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -237,6 +246,42 @@ class OpenAiSdkCompatibilityTest {
         List<Model> models = client.models().list().data();
         assertThat(models).extracting(Model::id).containsExactly(MODEL, "Qwen3-32B");
         assertThat(models).allSatisfy(m -> assertThat(m.ownedBy()).isEqualTo("vllm"));
+    }
+
+    @Test
+    void aTranscriptionOfAFileSentWithoutFilenameHasItsTextAndDuration() {
+        Transcription t = client.audio().transcriptions().create(TranscriptionCreateParams.builder()
+                .file(Audio.wav16k(4_000)).model(MODEL).language("en").build()).asTranscription();
+        t.validate();
+
+        assertThat(t.text()).isEqualTo(SimText.transcript(SEED, 4_000));
+        assertThat(t.usage()).hasValueSatisfying(u -> assertThat(u.asDuration().seconds()).isEqualTo(4.0));
+    }
+
+    @Test
+    void aVerboseTranscriptionOfANamedFileValidates() {
+        MultipartField<InputStream> file = MultipartField.<InputStream>builder()
+                .value(new ByteArrayInputStream(Audio.wav16k(2_250))).filename("speech.wav").contentType("audio/wav").build();
+        TranscriptionVerbose v = client.audio().transcriptions().create(TranscriptionCreateParams.builder()
+                .file(file).model(MODEL).responseFormat(AudioResponseFormat.VERBOSE_JSON).build()).asVerbose();
+        v.validate();
+
+        assertThat(v.duration()).isEqualTo(2.25);
+        assertThat(v.language()).isEqualTo("english");
+        assertThat(v.segments()).hasValueSatisfying(s -> assertThat(s).singleElement()
+                .satisfies(seg -> assertThat(seg.end()).isEqualTo(2.25)));
+    }
+
+    @Test
+    void speechIsAWavOfTheInputsLength() throws Exception {
+        String input = "Hello from the SDK.";
+        try (HttpResponse response = client.audio().speech().create(SpeechCreateParams.builder()
+                .model(MODEL).input(input).voice("alloy").responseFormat(SpeechCreateParams.ResponseFormat.WAV).build())) {
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().values("Content-Type")).containsExactly("audio/wav");
+            Audio.WavFile wav = Audio.WavFile.parse(response.body().readAllBytes());
+            assertThat(wav.dataBytes()).isEqualTo(input.length() * 60 * 48);
+        }
     }
 
     private static String outputText(Response response) {

@@ -81,8 +81,12 @@ final class RawHttp implements Closeable {
     }
 
     void write(String raw) {
+        write(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    void write(byte[] raw) {
         try {
-            out.write(raw.getBytes(StandardCharsets.UTF_8));
+            out.write(raw);
             out.flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

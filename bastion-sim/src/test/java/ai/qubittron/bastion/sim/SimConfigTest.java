@@ -18,6 +18,8 @@ class SimConfigTest {
         assertThat(c.slowdownPerRunning()).isEqualTo(0.01);
         assertThat(c.defaultMaxTokens()).isEqualTo(64);
         assertThat(c.kvCacheTokens()).isEqualTo(65_536);
+        assertThat(c.transcriptionMicrosPerAudioSecond()).isEqualTo(1_000);
+        assertThat(c.speechMicrosPerAudioSecond()).isEqualTo(4_000);
         assertThat(SimConfig.builder().build()).isEqualTo(c);
     }
 
@@ -32,6 +34,18 @@ class SimConfigTest {
     }
 
     @Test
+    void audioTimingFollowsTheFormulas() {
+        SimConfig c = SimConfig.builder().overheadMillis(5).transcriptionMicrosPerAudioSecond(1_000)
+                .speechMicrosPerAudioSecond(4_000).build();
+        // 30 s of audio at 1 ms an audio second, after the overhead
+        assertThat(c.transcriptionNanos(30_000)).isEqualTo(5_000_000L + 30_000_000L);
+        // a 250 ms chunk at 4 ms an audio second
+        assertThat(c.speechNanos(250)).isEqualTo(1_000_000L);
+        assertThat(SimConfig.builder().overheadMillis(0).transcriptionMicrosPerAudioSecond(0).build()
+                .transcriptionNanos(60_000)).isZero();
+    }
+
+    @Test
     void settersRejectBadValuesNamingTheField() {
         assertThatThrownBy(() -> SimConfig.builder().overheadMillis(-1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("overheadMillis").hasMessageContaining("-1");
@@ -42,12 +56,17 @@ class SimConfigTest {
         assertThatThrownBy(() -> SimConfig.builder().slowdownPerRunning(-0.1)).hasMessageContaining("slowdownPerRunning");
         assertThatThrownBy(() -> SimConfig.builder().defaultMaxTokens(0)).hasMessageContaining("defaultMaxTokens");
         assertThatThrownBy(() -> SimConfig.builder().kvCacheTokens(0)).hasMessageContaining("kvCacheTokens");
+        assertThatThrownBy(() -> SimConfig.builder().transcriptionMicrosPerAudioSecond(-1))
+                .hasMessageContaining("transcriptionMicrosPerAudioSecond").hasMessageContaining("-1");
+        assertThatThrownBy(() -> SimConfig.builder().speechMicrosPerAudioSecond(-1))
+                .hasMessageContaining("speechMicrosPerAudioSecond");
     }
 
     @Test
     void toBuilderKeepsEveryField() {
         SimConfig c = SimConfig.builder().overheadMillis(1).prefillMicrosPerToken(2).interTokenMillis(3).maxRunning(4)
-                .slowdownPerRunning(0.5).defaultMaxTokens(6).kvCacheTokens(7).build();
+                .slowdownPerRunning(0.5).defaultMaxTokens(6).kvCacheTokens(7).transcriptionMicrosPerAudioSecond(8)
+                .speechMicrosPerAudioSecond(9).build();
         assertThat(c.toBuilder().build()).isEqualTo(c).hasSameHashCodeAs(c);
     }
 

@@ -59,4 +59,26 @@ class SimTextTest {
         assertThat(SimText.expectedText(5L, "p", 3)).isEqualTo(SimText.completion(5L, "p", 3));
         assertThat(SimText.promptKey("a", "b")).isEqualTo("a\nb");
     }
+
+    @Test
+    void aTranscriptHasOneWordPer400MsOfAudioWithinBounds() {
+        assertThat(SimText.transcriptWords(0)).isEqualTo(1);
+        assertThat(SimText.transcriptWords(400)).isEqualTo(1);
+        assertThat(SimText.transcriptWords(401)).isEqualTo(2);
+        assertThat(SimText.transcriptWords(7_500)).isEqualTo(19);
+        assertThat(SimText.transcriptWords(10_000_000)).isEqualTo(SimText.MAX_TRANSCRIPT_WORDS);
+        assertThat(SimText.transcript(3L, 7_500)).isEqualTo(SimText.completion(3L, "audio 7500 ms", 19))
+                .isEqualTo(SimText.transcript(3L, 7_500)).isNotEqualTo(SimText.transcript(4L, 7_500));
+        assertThat(SimText.usageSeconds(0)).isEqualTo(1);
+        assertThat(SimText.usageSeconds(1_000)).isEqualTo(1);
+        assertThat(SimText.usageSeconds(1_001)).isEqualTo(2);
+    }
+
+    @Test
+    void speechLasts60MsPerCodePointAndAtLeast200Ms() {
+        assertThat(SimText.speechMillis("Hi")).isEqualTo(200);
+        assertThat(SimText.speechMillis("four")).isEqualTo(240);
+        assertThat(SimText.speechMillis("\uD83D\uDC4B\uD83D\uDC4B\uD83D\uDC4B\uD83D\uDC4B")).isEqualTo(240);
+        assertThat(SimText.speechSamples("four")).isEqualTo(240 * 24);
+    }
 }

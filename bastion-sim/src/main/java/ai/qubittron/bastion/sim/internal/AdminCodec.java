@@ -32,6 +32,8 @@ final class AdminCodec {
                 case "slowdown_per_running" -> b.slowdownPerRunning(doubleValue(p, field));
                 case "default_max_tokens" -> b.defaultMaxTokens(intValue(p, field));
                 case "kv_cache_tokens" -> b.kvCacheTokens(intValue(p, field));
+                case "transcription_micros_per_audio_second" -> b.transcriptionMicrosPerAudioSecond(intValue(p, field));
+                case "speech_micros_per_audio_second" -> b.speechMicrosPerAudioSecond(intValue(p, field));
                 default -> throw new BadRequestException("unknown config field '" + field + "'");
             }
         });
@@ -60,6 +62,8 @@ final class AdminCodec {
         g.writeNumberField("slowdown_per_running", c.slowdownPerRunning());
         g.writeNumberField("default_max_tokens", c.defaultMaxTokens());
         g.writeNumberField("kv_cache_tokens", c.kvCacheTokens());
+        g.writeNumberField("transcription_micros_per_audio_second", c.transcriptionMicrosPerAudioSecond());
+        g.writeNumberField("speech_micros_per_audio_second", c.speechMicrosPerAudioSecond());
         g.writeEndObject();
     }
 

@@ -12,8 +12,9 @@ import java.util.function.ToDoubleFunction;
  *   <li>{@code vllm:kv_cache_usage_perc} (gauge, 0..1) prompt plus generated tokens of the model's
  *       running sequences over {@link SimConfig#kvCacheTokens()}, capped at 1 (the models share one
  *       cache, so the samples add up to the worker's usage);</li>
- *   <li>{@code vllm:request_success_total}, {@code vllm:prompt_tokens_total},
- *       {@code vllm:generation_tokens_total} (counters) over completed requests.</li>
+ *   <li>{@code vllm:request_success_total} (counter) over completed requests, audio ones included, and
+ *       {@code vllm:prompt_tokens_total}, {@code vllm:generation_tokens_total} (counters) over completed
+ *       generation requests.</li>
  * </ul>
  * Stateless; called on an event loop.
  */

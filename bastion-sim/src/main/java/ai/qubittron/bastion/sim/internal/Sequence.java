@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Buffers: every SSE event and body is allocated from the channel's allocator and handed to
  * {@code Channel.write}, which takes ownership; nothing is retained here.
  */
-final class Sequence implements ResponseEncoder.EventSink {
+final class Sequence implements ResponseEncoder.EventSink, InFlightResponse {
 
     static final int WAITING = 0;
     static final int ADMITTED = 1;
@@ -199,7 +199,8 @@ final class Sequence implements ResponseEncoder.EventSink {
      * The connection closed before the response finished: frees the slot or leaves the queue, stops the
      * timer and counts a cancellation. No-op when already done. Runs on the channel's loop.
      */
-    void cancel() {
+    @Override
+    public void cancel() {
         int previous = state.getAndSet(DONE);
         if (previous == WAITING) {
             engine.removeWaiting(this);

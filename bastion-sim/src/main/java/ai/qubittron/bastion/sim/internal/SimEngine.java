@@ -179,6 +179,15 @@ public final class SimEngine {
         }
     }
 
+    /**
+     * An audio answer (transcription or speech) was written in full: counts a completed request and a
+     * success of {@code m}. Audio takes no running slot, so there is none to free.
+     */
+    void recordAudioCompleted(ModelState m) {
+        m.success.increment();
+        completed.increment();
+    }
+
     public void recordReceived() {
         received.increment();
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -26,9 +27,10 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * Serves one connection: routes each aggregated request to the generation engine, the model list,
- * the metrics or the admin endpoints, one request at a time (a pipelined request waits until the
- * previous response is complete), and cancels the in-flight sequence when the connection closes.
+ * Serves one connection: routes each aggregated request to the generation engine, the audio endpoints
+ * ({@link Transcription}, {@link SpeechStream}), the model list, the metrics or the admin endpoints, one
+ * request at a time (a pipelined request waits until the previous response is complete), and cancels the
+ * in-flight response when the connection closes.
  *
  * <p>Thread role: one instance per channel, all calls on that channel's event loop.
  *
@@ -38,10 +40,13 @@ import java.util.function.Supplier;
  */
 public final class SimHttpHandler extends ChannelInboundHandlerAdapter {
 
+    /** The transcription path: its bodies are uploads, allowed up to {@link SimPipeline#MAX_UPLOAD_BYTES}. */
+    static final String TRANSCRIPTIONS_PATH = "/v1/audio/transcriptions";
+
     private final SimEngine engine;
     private final ArrayDeque<FullHttpRequest> pending = new ArrayDeque<>(2);
     private ChannelHandlerContext ctx;
-    private Sequence current;
+    private InFlightResponse current;
 
     public SimHttpHandler(SimEngine engine) {
         this.engine = engine;
@@ -117,9 +122,11 @@ public final class SimHttpHandler extends ChannelInboundHandlerAdapter {
         String path = query < 0 ? uri : uri.substring(0, query);
         HttpMethod method = request.method();
         switch (path) {
-            case "/v1/chat/completions" -> generationOr405(method, Endpoint.CHAT, request, keepAlive);
-            case "/v1/completions" -> generationOr405(method, Endpoint.COMPLETIONS, request, keepAlive);
-            case "/v1/responses" -> generationOr405(method, Endpoint.RESPONSES, request, keepAlive);
+            case "/v1/chat/completions" -> postOr405(method, keepAlive, () -> generation(Endpoint.CHAT, request, keepAlive));
+            case "/v1/completions" -> postOr405(method, keepAlive, () -> generation(Endpoint.COMPLETIONS, request, keepAlive));
+            case "/v1/responses" -> postOr405(method, keepAlive, () -> generation(Endpoint.RESPONSES, request, keepAlive));
+            case TRANSCRIPTIONS_PATH -> postOr405(method, keepAlive, () -> transcription(request, keepAlive));
+            case "/v1/audio/speech" -> postOr405(method, keepAlive, () -> speech(request, keepAlive));
             case "/v1/models" -> {
                 if (method.equals(HttpMethod.GET)) {
                     respondJson(HttpResponseStatus.OK, Json.encode(ctx.alloc(), this::writeModels), keepAlive);
@@ -142,9 +149,9 @@ public final class SimHttpHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void generationOr405(HttpMethod method, Endpoint endpoint, FullHttpRequest request, boolean keepAlive) {
+    private void postOr405(HttpMethod method, boolean keepAlive, Runnable serve) {
         if (method.equals(HttpMethod.POST)) {
-            generation(endpoint, request, keepAlive);
+            serve.run();
         } else {
             respondError(SimErrors.METHOD_NOT_ALLOWED, keepAlive);
         }
@@ -168,20 +175,77 @@ public final class SimHttpHandler extends ChannelInboundHandlerAdapter {
             respondError(SimErrors.STORE_UNSUPPORTED, keepAlive);
             return;
         }
-        if (engine.drawFailure()) {
-            engine.recordErrorInjected();
-            respondError(SimErrors.SIMULATED_FAILURE, keepAlive);
-            return;
-        }
         int closeAfter = engine.faults().closeAfterChunks();
-        if (closeAfter == 0 || closeAfter > 0 && !g.stream()) {
-            engine.recordErrorInjected();
-            ctx.close();
+        if (faultedBeforeAnswer(closeAfter, g.stream(), keepAlive)) {
             return;
         }
         Sequence sequence = new Sequence(engine, ctx.channel(), g, model, closeAfter, keepAlive, this::exchangeDone);
         current = sequence;
         sequence.begin();
+    }
+
+    private void transcription(FullHttpRequest request, boolean keepAlive) {
+        engine.recordReceived();
+        TranscriptionRequest t;
+        try {
+            t = TranscriptionParser.parse(request);
+        } catch (BadRequestException e) {
+            respondError(SimErrors.badRequest(e.getMessage()), keepAlive);
+            return;
+        }
+        ModelState model = engine.model(t.model());
+        if (model == null) {
+            respondError(SimErrors.modelNotFound(t.model()), keepAlive);
+            return;
+        }
+        if (faultedBeforeAnswer(engine.faults().closeAfterChunks(), false, keepAlive)) {
+            return;
+        }
+        Transcription transcription = new Transcription(engine, ctx.channel(), t, model, keepAlive, this::exchangeDone);
+        current = transcription;
+        transcription.begin();
+    }
+
+    private void speech(FullHttpRequest request, boolean keepAlive) {
+        engine.recordReceived();
+        SpeechRequest s;
+        try {
+            s = SpeechParser.parse(request.content());
+        } catch (BadRequestException e) {
+            respondError(SimErrors.badRequest(e.getMessage()), keepAlive);
+            return;
+        }
+        ModelState model = engine.model(s.model());
+        if (model == null) {
+            respondError(SimErrors.modelNotFound(s.model()), keepAlive);
+            return;
+        }
+        int closeAfter = engine.faults().closeAfterChunks();
+        if (faultedBeforeAnswer(closeAfter, true, keepAlive)) {
+            return;
+        }
+        SpeechStream speech = new SpeechStream(engine, ctx.channel(), s, model, closeAfter, keepAlive, this::exchangeDone);
+        current = speech;
+        speech.begin();
+    }
+
+    /**
+     * Applies the faults that strike before anything is answered: an injected 500, or a connection
+     * closed at once (a streamed answer with {@code closeAfter == 0}, any other with {@code closeAfter >= 0}).
+     * True when one struck and the request is dealt with.
+     */
+    private boolean faultedBeforeAnswer(int closeAfter, boolean streamed, boolean keepAlive) {
+        if (engine.drawFailure()) {
+            engine.recordErrorInjected();
+            respondError(SimErrors.SIMULATED_FAILURE, keepAlive);
+            return true;
+        }
+        if (closeAfter == 0 || closeAfter > 0 && !streamed) {
+            engine.recordErrorInjected();
+            ctx.close();
+            return true;
+        }
+        return false;
     }
 
     private void adminConfig(HttpMethod method, FullHttpRequest request, boolean keepAlive) {
@@ -244,15 +308,19 @@ public final class SimHttpHandler extends ChannelInboundHandlerAdapter {
         respond(status, HttpHeaderValues.APPLICATION_JSON.toString(), body, keepAlive);
     }
 
-    /** Writes a complete response; takes ownership of {@code body}. */
     private void respond(HttpResponseStatus status, String contentType, ByteBuf body, boolean keepAlive) {
+        respond(ctx.channel(), status, contentType, body, keepAlive);
+    }
+
+    /** Writes a complete response on {@code channel}; takes ownership of {@code body}. */
+    static void respond(Channel channel, HttpResponseStatus status, String contentType, ByteBuf body, boolean keepAlive) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
         if (contentType != null) {
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
         }
         HttpUtil.setContentLength(response, body.readableBytes());
         HttpUtil.setKeepAlive(response, keepAlive);
-        ChannelFuture written = ctx.writeAndFlush(response);
+        ChannelFuture written = channel.writeAndFlush(response);
         if (!keepAlive) {
             written.addListener(ChannelFutureListener.CLOSE);
         }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class SimHttpHandlerTest {
 
     private static final SimConfig NO_DELAY = SimConfig.builder().overheadMillis(0).prefillMicrosPerToken(0)
-            .interTokenMillis(0).build();
+            .interTokenMillis(0).transcriptionMicrosPerAudioSecond(0).speechMicrosPerAudioSecond(0).build();
 
     private static SimEngine engine() {
         return new SimEngine(List.of("m"), NO_DELAY, SimFaults.NONE, 1L);
@@ -101,6 +101,99 @@ class SimHttpHandlerTest {
         assertThat(second.refCnt()).isZero();
         assertThat(engine.stats().requestsCancelled()).isEqualTo(1);
         assertThat(engine.stats().running()).isZero();
+        ch.finishAndReleaseAll();
+    }
+
+    private static FullHttpRequest upload(String form) {
+        FullHttpRequest request = post("/v1/audio/transcriptions", form);
+        request.headers().set("content-type", "multipart/form-data; boundary=b");
+        return request;
+    }
+
+    @Test
+    void aTranscriptionUploadIsReleasedAndAnsweredOnce() {
+        SimEngine engine = engine();
+        EmbeddedChannel ch = new EmbeddedChannel(new SimHttpHandler(engine));
+        FullHttpRequest request = upload("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n"
+                + "x".repeat(16_000) + "\r\n--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nm\r\n--b--\r\n");
+
+        ch.writeInbound(request);
+        ch.runPendingTasks();
+
+        assertThat(request.refCnt()).isZero();
+        FullHttpResponse response = ch.readOutbound();
+        try {
+            assertThat(response.status().code()).isEqualTo(200);
+            assertThat(response.content().toString(StandardCharsets.UTF_8))
+                    .isEqualTo("{\"text\":\"" + SimText.transcript(1L, 1_000) + "\",\"usage\":{\"type\":\"duration\",\"seconds\":1}}");
+        } finally {
+            response.release();
+        }
+        assertThat(engine.stats().requestsCompleted()).isEqualTo(1);
+        assertThat(ch.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aBrokenUploadIsReleasedAndAnswered400() {
+        EmbeddedChannel ch = new EmbeddedChannel(new SimHttpHandler(engine()));
+        FullHttpRequest request = upload("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc");
+
+        ch.writeInbound(request);
+        ch.runPendingTasks();
+
+        assertThat(request.refCnt()).isZero();
+        FullHttpResponse response = ch.readOutbound();
+        try {
+            assertThat(response.status().code()).isEqualTo(400);
+        } finally {
+            response.release();
+        }
+        assertThat(ch.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void speechIsAHeadThenOneContentPer250MsThenTheEnd() {
+        SimEngine engine = engine();
+        EmbeddedChannel ch = new EmbeddedChannel(new SimHttpHandler(engine));
+        ch.writeInbound(post("/v1/audio/speech", "{\"model\":\"m\",\"input\":\"" + "s".repeat(10) + "\"}"));
+        ch.runPendingTasks();
+
+        HttpResponse head = ch.readOutbound();
+        assertThat(head.headers().get("content-type")).isEqualTo("audio/wav");
+        assertThat(head.headers().get("transfer-encoding")).isEqualTo("chunked");
+        int bytes = 0;
+        int contents = 0;
+        Object msg;
+        boolean last = false;
+        while ((msg = ch.readOutbound()) != null) {
+            last = msg instanceof LastHttpContent;
+            bytes += ((HttpContent) msg).content().readableBytes();
+            contents += last ? 0 : 1;
+            ReferenceCountUtil.release(msg);
+        }
+        assertThat(last).isTrue();
+        // 600 ms: 250 + 250 + 100
+        assertThat(contents).isEqualTo(3);
+        assertThat(bytes).isEqualTo(Wav.HEADER_BYTES + 600 * 48);
+        assertThat(engine.stats().requestsCompleted()).isEqualTo(1);
+        assertThat(ch.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
+    void aSpeechStreamCancelledByTheConnectionStopsAndCounts() {
+        SimEngine engine = new SimEngine(List.of("m"), NO_DELAY.toBuilder().speechMicrosPerAudioSecond(250_000).build(),
+                SimFaults.NONE, 1L);
+        EmbeddedChannel ch = new EmbeddedChannel(new SimHttpHandler(engine));
+        FullHttpRequest next = post("/v1/completions", "{\"model\":\"m\",\"prompt\":\"p\"}");
+        ch.writeInbound(post("/v1/audio/speech", "{\"model\":\"m\",\"input\":\"long enough\"}"), next);
+        ch.runPendingTasks();
+        assertThat(next.refCnt()).isEqualTo(1); // waits behind the stream
+
+        ch.close();
+
+        assertThat(next.refCnt()).isZero();
+        assertThat(engine.stats().requestsCancelled()).isEqualTo(1);
+        assertThat(engine.stats().requestsCompleted()).isZero();
         ch.finishAndReleaseAll();
     }
 }

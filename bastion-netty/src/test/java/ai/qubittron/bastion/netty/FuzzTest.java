@@ -132,6 +132,110 @@ class FuzzTest {
     }
 
     @Test
+    void mutatedUploadsAndSpeechRequestsGetA200OrAnOpenAiShaped4xx() throws Exception {
+        Random random = new Random(SEED + 1);
+        Map<Integer, Integer> statuses = new TreeMap<>();
+        for (int i = 0; i < MUTATIONS / 6; i++) {
+            HttpRequest.Builder request;
+            byte[] body;
+            String what;
+            if (random.nextInt(4) == 0) {
+                body = mutate(SPEECH, random);
+                what = "speech";
+                request = HttpRequest.newBuilder(gateway.uri("/api/v1/tts/text_to_audio"))
+                        .header("Content-Type", "application/json");
+            } else {
+                body = mutateUpload(random);
+                what = "upload";
+                String[] types = {"multipart/form-data; boundary=" + BOUNDARY, "multipart/form-data; boundary=\"" + BOUNDARY
+                        + "\"", "multipart/form-data", "multipart/form-data; boundary=other", "application/json"};
+                request = HttpRequest.newBuilder(gateway.uri("/v1/audio/transcriptions"))
+                        .header("Content-Type", types[random.nextInt(10) < 7 ? 0 : random.nextInt(types.length)]);
+            }
+            request.header("Authorization", "Bearer " + gateway.key());
+            byte[] sent = body;
+            // half with a Content-Length, half chunked
+            request.POST(random.nextBoolean() ? HttpRequest.BodyPublishers.ofByteArray(body)
+                    : HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(sent)));
+            String context = what + " mutation " + i + ": " + new String(body, 0, Math.min(body.length, 300),
+                    StandardCharsets.ISO_8859_1);
+            HttpResponse<byte[]> response;
+            try {
+                response = gateway.http().send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            } catch (IOException e) {
+                throw new AssertionError("no answer to " + context, e);
+            }
+            check(response.statusCode(), response.headers().firstValue("content-type").orElse(""), response.body(), false,
+                    context);
+            statuses.merge(response.statusCode(), 1, Integer::sum);
+        }
+        assertThat(statuses).containsKeys(200, 400);
+        HttpResponse<String> after = gateway.send(gateway.post(PATHS[0], SEEDS[0]).build());
+        assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+    }
+
+    private static final String BOUNDARY = "fuzz-7MA4YWxkTrZu0gW";
+    private static final String SPEECH = "{\"model\":\"Kokoro-82M\",\"input\":\"Hello there.\",\"voice\":\"af_heart\","
+            + "\"response_format\":\"wav\"}";
+
+    /** A transcription form (a small WAV, the model before or after it) mutated at the multipart level. */
+    private static byte[] mutateUpload(Random random) {
+        byte[] wav = new byte[44 + 16_000];
+        System.arraycopy("RIFF".getBytes(StandardCharsets.US_ASCII), 0, wav, 0, 4);
+        java.nio.ByteBuffer.wrap(wav, 4, 40).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(36 + 16_000)
+                .put("WAVEfmt ".getBytes(StandardCharsets.US_ASCII)).putInt(16).putShort((short) 1).putShort((short) 1)
+                .putInt(8000).putInt(16000).putShort((short) 2).putShort((short) 16)
+                .put("data".getBytes(StandardCharsets.US_ASCII)).putInt(16_000);
+        String[] models = {"whisper-large-v3", "openai/whisper-large-v3", "gpt-oss-120b", "nope", "", "m".repeat(400)};
+        String model = random.nextInt(3) == 0 ? models[random.nextInt(models.length)] : models[0];
+        String modelPart = "--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n" + model + "\r\n";
+        String fileHead = "--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
+                + "Content-Type: audio/wav\r\n\r\n";
+        String tail = "\r\n--" + BOUNDARY + "--\r\n";
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        boolean modelFirst = random.nextBoolean();
+        out.writeBytes((modelFirst ? modelPart : "").getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes(fileHead.getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes(wav);
+        if (!modelFirst) {
+            out.writeBytes(("\r\n" + modelPart.substring(0, modelPart.length() - 2)).getBytes(StandardCharsets.US_ASCII));
+        }
+        out.writeBytes(tail.getBytes(StandardCharsets.US_ASCII));
+        byte[] bytes = out.toByteArray();
+        switch (random.nextInt(7)) {
+            case 0 -> { // truncated
+                return java.util.Arrays.copyOf(bytes, random.nextInt(bytes.length));
+            }
+            case 1 -> { // bytes replaced anywhere (headers, boundaries, audio)
+                int flips = 1 + random.nextInt(4);
+                for (int k = 0; k < flips; k++) {
+                    bytes[random.nextInt(bytes.length)] = (byte) random.nextInt(256);
+                }
+                return bytes;
+            }
+            case 2 -> { // a boundary line broken
+                String text = new String(bytes, StandardCharsets.ISO_8859_1);
+                return text.replaceFirst("--" + BOUNDARY, random.nextBoolean() ? "--" + BOUNDARY + "x" : "-" + BOUNDARY)
+                        .getBytes(StandardCharsets.ISO_8859_1);
+            }
+            case 3 -> { // a part without headers, or with huge ones
+                String text = new String(bytes, StandardCharsets.ISO_8859_1);
+                return text.replaceFirst("Content-Disposition: form-data; name=\"file\"; filename=\"a.wav\"",
+                        random.nextBoolean() ? "" : "X-Junk: " + "j".repeat(9000)).getBytes(StandardCharsets.ISO_8859_1);
+            }
+            case 4 -> { // no file part
+                return (modelPart + "--" + BOUNDARY + "--\r\n").getBytes(StandardCharsets.US_ASCII);
+            }
+            case 5 -> { // empty
+                return new byte[0];
+            }
+            default -> {
+                return bytes;
+            }
+        }
+    }
+
+    @Test
     void brokenFramingIsA4xxOrAClose() throws Exception {
         String key = gateway.key();
         String body = SEEDS[0];
@@ -146,6 +250,14 @@ class FuzzTest {
                 "POST /v1/chat/completions HTTP/9.9\r\nHost: g\r\n\r\n",
                 "POST /v1/%ZZ HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer " + key + "\r\nContent-Length: 2\r\n\r\n{}",
                 "\u0000\u0001\u0002 garbage\r\n\r\n",
+                // an upload whose chunked framing breaks after its model field, with a worker already sent part of it
+                "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer " + key
+                        + "\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "47\r\n--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-large-v3\r\n\r\n"
+                        + "zz\r\nmore\r\n0\r\n\r\n",
+                "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer " + key
+                        + "\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 10\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                 "POST /v1/chat/completions HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer " + key
                         + "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"mo\r\n0\r\n\r\n"));
         for (String request : raw) {

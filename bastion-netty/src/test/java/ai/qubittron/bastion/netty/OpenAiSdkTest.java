@@ -10,6 +10,9 @@ import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.UnauthorizedException;
+import com.openai.models.audio.speech.SpeechCreateParams;
+import com.openai.models.audio.transcriptions.Transcription;
+import com.openai.models.audio.transcriptions.TranscriptionCreateParams;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
@@ -20,6 +23,7 @@ import com.openai.models.models.Model;
 import com.openai.models.responses.Response;
 import com.openai.models.responses.ResponseCreateParams;
 import com.openai.models.responses.ResponseStreamEvent;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +38,41 @@ class OpenAiSdkTest {
 
     private static ChatCompletionCreateParams.Builder chat(String content) {
         return ChatCompletionCreateParams.builder().model("gpt-oss-120b").addUserMessage(content).maxTokens(16);
+    }
+
+    /** A PCM WAV of {@code seconds} at 16 kHz, 16-bit mono: what a client would record. */
+    private static byte[] wav(double seconds) {
+        int dataBytes = (int) (seconds * 32_000);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(44 + dataBytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(36 + dataBytes).put("WAVEfmt ".getBytes(StandardCharsets.US_ASCII))
+                .putInt(16).putShort((short) 1).putShort((short) 1).putInt(16_000).putInt(32_000).putShort((short) 2)
+                .putShort((short) 16).put("data".getBytes(StandardCharsets.US_ASCII)).putInt(dataBytes);
+        return b.array();
+    }
+
+    @Test
+    void transcriptionOfAFileTheSdkSendsBeforeItsModel() {
+        // the SDK writes the file part first: the gateway must read past it to route by the model
+        Transcription transcription = gateway.openAi().audio().transcriptions().create(TranscriptionCreateParams.builder()
+                .file(wav(4.0)).model("openai/whisper-large-v3").language("en").build()).asTranscription();
+        transcription.validate();
+        assertThat(transcription.text()).isNotBlank();
+        assertThat(transcription.usage()).hasValueSatisfying(u -> assertThat(u.asDuration().seconds()).isEqualTo(4.0));
+        assertXMetrics(transcription._additionalProperties());
+    }
+
+    @Test
+    void speechFromTheSdkIsAWav() throws Exception {
+        try (com.openai.core.http.HttpResponse response = gateway.openAi().audio().speech().create(SpeechCreateParams.builder()
+                .model("Kokoro-82M").input("Hello from the gateway.").voice("af_heart")
+                .responseFormat(SpeechCreateParams.ResponseFormat.WAV).build())) {
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().values("Content-Type")).containsExactly("audio/wav");
+            byte[] audio = response.body().readAllBytes();
+            assertThat(new String(audio, 0, 4, StandardCharsets.US_ASCII)).isEqualTo("RIFF");
+            // 23 characters at 60 ms, 24,000 16-bit samples a second
+            assertThat(audio).hasSize(44 + 23 * 60 * 24 * 2);
+        }
     }
 
     @Test

@@ -56,7 +56,9 @@ import java.util.concurrent.TimeUnit;
  * One model request relayed to one upstream worker and its response relayed back: the hot path.
  *
  * <p>The request body is forwarded from the received buffers (retained slices; only the {@code model}
- * value is replaced when the client used an alias). A streamed response is cut into SSE events and
+ * value is replaced when the client used an alias). A transcription's upload is sent by its
+ * {@link Upload} as it arrives; it can move to another connection or worker only while nothing but what
+ * the upload holds has gone. Speech audio is relayed as it comes, byte for byte. A streamed response is cut into SSE events and
  * each event is written to the client as soon as it is whole; a non-streamed one is gathered as a
  * composite of the received buffers. Both are watched for usage and token timing, and {@code x_metrics}
  * is spliced into the final object: the usage chunk, or the last chunk that finished a choice, or the
@@ -64,7 +66,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Thread role: everything runs on the event loop of the client connection, which also owns the
  * upstream connection. Ownership: the exchange owns {@code request} from construction and releases it
- * exactly once, in {@link #complete()} or {@link #clientClosed()}; every upstream message handed to it
+ * exactly once, in {@link #complete()} or {@link #clientClosed()} (an upload is the handler's); every upstream message handed to it
  * is released here.
  *
  * <p>Meters ({@link GatewayMeters}): the request is counted once, when it ends, with the status the client

@@ -52,11 +52,14 @@ import java.util.logging.Logger;
 /**
  * The gateway's handler of one client connection: routes each whole request, authenticates it,
  * inspects its body, and hands it to an {@link Exchange} that relays it upstream; answers everything
- * else itself (errors, {@code /v1/models}).
+ * else itself (errors, {@code /v1/models}). A transcription is not gathered first: its head comes
+ * alone, its body follows as contents that go to its {@link Upload}, and it is admitted once the upload
+ * has read its {@code model} field. An answer sent before such a body has ended closes the connection.
  *
  * <p>Requests on one connection are answered in order: while one is in flight, a pipelined next one
  * waits and reading pauses. Thread role: the connection's event loop only. Ownership: each
- * {@link FullHttpRequest} read is owned here until it is released or handed to an {@link Exchange}.
+ * {@link FullHttpRequest} read is owned here until it is released or handed to an {@link Exchange}; an
+ * {@link Upload} until the request is done.
  *
  * <p>Meters: a request answered here is counted in {@link #respond}, one whose client left during
  * admission in {@link #abandoned()}, and a relayed one by its {@link Exchange}; so each request that was
@@ -266,6 +269,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     /** One part of the open upload's body, in order. */
     private void uploadContent(HttpContent content) {
+        if (content.decoderResult().isFailure()) {
+            // the decoder lost the framing: whatever follows on the connection is not a request
+            keepAlive = false;
+        }
         if (content instanceof LastHttpContent) {
             bodyOpen = false;
             if (timeouts != null) {
@@ -771,6 +778,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     /** Where a method and path lead: a model endpoint, the models listing, or an error; and the meters' endpoint. */
     private record Route(Endpoint endpoint, ErrorKind error, GatewayMeters.EndpointTag meterTag) {
+        private static final String OPENAI_SPEECH_PATH = "/v1/audio/speech";
         private static final Endpoint[] ENDPOINTS = Endpoint.values();
         private static final Route[] BY_ENDPOINT = new Route[ENDPOINTS.length];
         private static final Route[] WRONG_METHOD_BY_ENDPOINT = new Route[ENDPOINTS.length];
@@ -789,7 +797,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
         static Route of(HttpMethod method, String path) {
             for (Endpoint endpoint : ENDPOINTS) {
-                if (endpoint.path().equals(path)) {
+                // speech also at OpenAI's own path, where the OpenAI SDKs send it
+                if (endpoint.path().equals(path) || (endpoint == Endpoint.TEXT_TO_SPEECH && path.equals(OPENAI_SPEECH_PATH))) {
                     return (method.equals(HttpMethod.POST) ? BY_ENDPOINT : WRONG_METHOD_BY_ENDPOINT)[endpoint.ordinal()];
                 }
             }

@@ -144,6 +144,12 @@ final class Upload {
             content.release();
             return;
         }
+        if (content.decoderResult().isFailure()) {
+            // a chunk the HTTP decoder could not read: the rest of the body is lost
+            content.release();
+            listener.uploadFailed(400, "The HTTP request is malformed: its body's framing is broken.");
+            return;
+        }
         if (received > maxBytes) {
             content.release();
             listener.uploadFailed(413, "The upload is larger than the " + maxBytes + " bytes this endpoint accepts.");

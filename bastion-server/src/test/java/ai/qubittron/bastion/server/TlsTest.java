@@ -122,6 +122,41 @@ class TlsTest {
     }
 
     @Test
+    void uploadsAndSpeechAreRelayedOverHttp2() throws Exception {
+        HttpClient http = HttpClient.newBuilder().sslContext(trusting).version(HttpClient.Version.HTTP_2).build();
+        // 3 s of 16 kHz WAV (96 KB) then the model, then 2 MiB of padding in another field: held, then streamed
+        int dataBytes = 96_000;
+        java.nio.ByteBuffer wav = java.nio.ByteBuffer.allocate(44 + dataBytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        wav.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(36 + dataBytes).put("WAVEfmt ".getBytes(StandardCharsets.US_ASCII))
+                .putInt(16).putShort((short) 1).putShort((short) 1).putInt(16_000).putInt(32_000).putShort((short) 2)
+                .putShort((short) 16).put("data".getBytes(StandardCharsets.US_ASCII)).putInt(dataBytes);
+        java.io.ByteArrayOutputStream form = new java.io.ByteArrayOutputStream();
+        form.writeBytes(("--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        form.writeBytes(wav.array());
+        form.writeBytes(("\r\n--b0undary\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-large-v3\r\n"
+                + "--b0undary\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\n" + "p".repeat(2 << 20)
+                + "\r\n--b0undary--\r\n").getBytes(StandardCharsets.US_ASCII));
+        byte[] body = form.toByteArray();
+        for (HttpRequest.BodyPublisher publisher : List.of(HttpRequest.BodyPublishers.ofByteArray(body),
+                HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)))) {
+            HttpResponse<String> transcript = http.send(HttpRequest.newBuilder(uri("/audio/transcriptions"))
+                    .header("Authorization", "Bearer " + KEY).header("Content-Type", "multipart/form-data; boundary=b0undary")
+                    .POST(publisher).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(transcript.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            assertThat(transcript.statusCode()).as(transcript.body()).isEqualTo(200);
+            assertThat(transcript.body()).contains("\"usage\":{\"type\":\"duration\",\"seconds\":3}");
+        }
+
+        HttpResponse<byte[]> speech = http.send(HttpRequest.newBuilder(URI.create("https://localhost:" + gateway().port()
+                        + "/api/v1/tts/text_to_audio")).header("Authorization", "Bearer " + KEY)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"input\":\"Hello\"}")).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(speech.statusCode()).isEqualTo(200);
+        assertThat(speech.headers().firstValue("content-type")).hasValue("audio/wav");
+        assertThat(speech.body()).hasSize(44 + 5 * 60 * 24 * 2);
+    }
+
+    @Test
     void errorsAreTheSameOverHttp2() throws Exception {
         HttpClient http = HttpClient.newBuilder().sslContext(trusting).version(HttpClient.Version.HTTP_2).build();
         HttpResponse<String> anonymous = http.send(HttpRequest.newBuilder(uri("/chat/completions"))

@@ -193,6 +193,26 @@ class AudioUploadTest {
     }
 
     @Test
+    void aClientThatExpects100ContinueGetsItAndThenItsAnswer() throws Exception {
+        byte[] body = multipart(audio(2 * 1024 * 1024), "whisper-large-v3", false);
+        try (Socket socket = new Socket("127.0.0.1", gateway.port())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key
+                    + "\r\nContent-Type: multipart/form-data; boundary=" + BOUNDARY + "\r\nExpect: 100-continue"
+                    + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            byte[] interim = in.readNBytes("HTTP/1.1 100 Continue\r\n\r\n".length());
+            assertThat(new String(interim, StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 100 Continue\r\n\r\n");
+            out.write(body);
+            out.flush();
+            assertThat(readResponse(in)).startsWith("HTTP/1.1 200 ").contains("hello world");
+        }
+        assertThat(receivedDigest.get()).isEqualTo(sha256(body));
+    }
+
+    @Test
     void anUploadOverTheLimitWithContentLengthIsRefusedAtOnce() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", gateway.port())) {
             socket.setSoTimeout(10_000);

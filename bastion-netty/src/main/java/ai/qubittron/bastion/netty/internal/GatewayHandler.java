@@ -24,6 +24,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -34,6 +35,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -150,6 +152,12 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof HttpContent && !(msg instanceof HttpRequest)) {
             // the body of an upload answered before it ended (the connection closes after that answer)
             ReferenceCountUtil.release(msg);
+            Object next = pending.poll();
+            if (next != null) {
+                handle(next);
+            } else {
+                ctx.channel().config().setAutoRead(true);
+            }
             return;
         }
         busy = true;
@@ -253,6 +261,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         }
         upload = new Upload(new UploadListener(head, principal, startNanos, length), ctx.channel(), boundary,
                 gateway.maxUploadBytes());
+        if (HttpUtil.is100ContinueExpected(head)) {
+            // (curl asks for it on bodies over 1 MB): the client is known and the size acceptable
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER), ctx.voidPromise());
+        }
         if (head instanceof FullHttpRequest whole) {
             // a body that came with its head (an HTTP/2 stream may decode so)
             bodyOpen = true;

@@ -362,9 +362,9 @@ final class Upload {
                     path = Files.createTempFile("bastion-upload-", ".part");
                     file = FileChannel.open(path, StandardOpenOption.WRITE);
                 }
-                int n = bytes.readableBytes();
-                bytes.readBytes(file, length, n);
-                length += n;
+                while (bytes.isReadable()) {
+                    length += bytes.readBytes(file, length, bytes.readableBytes());
+                }
                 return true;
             } catch (IOException e) {
                 failed = true;

@@ -67,6 +67,16 @@ class ClientMisbehaviourTest {
     }
 
     @Test
+    void aTooLongUriIs414AndTooLargeHeadersAre431() throws IOException {
+        String longUri = gateway.exchange("GET /v1/models?" + "q".repeat(9000) + " HTTP/1.1\r\nHost: g\r\n\r\n");
+        assertThat(longUri).startsWith("HTTP/1.1 414 ").contains("\"code\":\"uri_too_long\"")
+                .containsIgnoringCase("connection: close");
+        String bigHeaders = gateway.exchange("GET /v1/models HTTP/1.1\r\nHost: g\r\nX-Big: " + "y".repeat(20_000) + "\r\n\r\n");
+        assertThat(bigHeaders).startsWith("HTTP/1.1 431 ").contains("\"code\":\"request_header_fields_too_large\"")
+                .contains("16384 bytes");
+    }
+
+    @Test
     void conflictingBodyLengthsAre400AndTheConnectionCloses() throws IOException {
         String body = "{\"model\":\"gpt-oss-120b\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
         String chunked = Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n";

@@ -22,6 +22,10 @@ public enum ErrorKind {
     METHOD_NOT_ALLOWED(405, "invalid_request_error", "method_not_allowed"),
     /** The request body is larger than the gateway accepts. */
     REQUEST_TOO_LARGE(413, "invalid_request_error", "request_entity_too_large"),
+    /** The request line (its URI) is longer than the gateway reads. */
+    URI_TOO_LONG(414, "invalid_request_error", "uri_too_long"),
+    /** The request's headers are larger than the gateway reads. */
+    HEADERS_TOO_LARGE(431, "invalid_request_error", "request_header_fields_too_large"),
     /** A per-key or per-tier limit was hit; the response carries {@code Retry-After}. */
     RATE_LIMITED(429, "rate_limit_error", "rate_limit_exceeded"),
     /** The gateway itself failed unexpectedly. */

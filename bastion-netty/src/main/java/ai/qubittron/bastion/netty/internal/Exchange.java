@@ -406,25 +406,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             state = State.STREAMING;
             streamed = true;
             framer = new SseFramer(alloc, this);
-            DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                    HttpResponses.OWN_HEADERS);
-            head.headers()
-                    .set(HttpHeaderNames.CONTENT_TYPE, contentType)
-                    .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
-                    .set(HttpResponses.X_REQUEST_ID, requestId);
-            if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
-                // no chunked encoding in HTTP/1.0: the stream ends when the connection closes
-                owner.closeAfterResponse();
-            } else {
-                head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
-            if (!owner.keepAlive()) {
-                head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            }
-            if (limit != null) {
-                HttpResponses.rateLimitHeaders(head.headers(), limit);
-            }
-            streamHead = head;
+            streamHead = relayedHead(HttpResponseStatus.OK, contentType, null);
+            streamHead.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
         } else if (upstreamStatus.codeClass() == HttpStatusClass.SUCCESS && inspected.endpoint() == Endpoint.TEXT_TO_SPEECH
                 && !contentType.startsWith("application/json")) {
             passHead(response, contentType);
@@ -437,14 +420,25 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     /** Speech: the audio is relayed as it comes, with the upstream's content type and length. */
     private void passHead(HttpResponse response, String contentType) {
         state = State.PASSING;
-        DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, upstreamStatus, HttpResponses.OWN_HEADERS);
+        String length = HttpUtil.isTransferEncodingChunked(response) ? null : upstreamHeaders.get(HttpHeaderNames.CONTENT_LENGTH);
+        HttpResponse head = relayedHead(upstreamStatus, contentType.isEmpty() ? "application/octet-stream" : contentType, length);
+        answeredStatus = upstreamStatus.code();
+        ctx.write(head, ctx.voidPromise());
+    }
+
+    /**
+     * The head of a response relayed as it comes (a stream, audio): delimited by {@code length} when the
+     * upstream gave one, else chunked, or on HTTP/1.0 by the connection's close.
+     */
+    private HttpResponse relayedHead(HttpResponseStatus status, String contentType, String length) {
+        DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, HttpResponses.OWN_HEADERS);
         head.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, contentType.isEmpty() ? "application/octet-stream" : contentType)
+                .set(HttpHeaderNames.CONTENT_TYPE, contentType)
                 .set(HttpResponses.X_REQUEST_ID, requestId);
-        String length = upstreamHeaders.get(HttpHeaderNames.CONTENT_LENGTH);
-        if (length != null && !HttpUtil.isTransferEncodingChunked(response)) {
+        if (length != null) {
             head.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
         } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            // no chunked encoding in HTTP/1.0: the body ends when the connection closes
             owner.closeAfterResponse();
         } else {
             head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -455,8 +449,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         if (limit != null) {
             HttpResponses.rateLimitHeaders(head.headers(), limit);
         }
-        answeredStatus = upstreamStatus.code();
-        ctx.write(head, ctx.voidPromise());
+        return head;
     }
 
     private void onContent(HttpContent content) {

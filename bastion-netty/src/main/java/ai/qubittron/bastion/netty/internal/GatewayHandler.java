@@ -37,6 +37,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
@@ -183,9 +185,18 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         keepAlive = HttpUtil.isKeepAlive(request);
         requestId = HttpResponses.newRequestId();
         if (request.decoderResult().isFailure()) {
+            Throwable cause = request.decoderResult().cause();
             ReferenceCountUtil.release(request);
             keepAlive = false;
-            respondError(ErrorKind.INVALID_REQUEST, "The HTTP request is malformed.");
+            if (cause instanceof TooLongHttpLineException) {
+                respondError(ErrorKind.URI_TOO_LONG, "The request line is longer than the "
+                        + GatewayPipeline.MAX_INITIAL_LINE + " bytes this gateway reads.");
+            } else if (cause instanceof TooLongHttpHeaderException) {
+                respondError(ErrorKind.HEADERS_TOO_LARGE, "The request headers are larger than the "
+                        + GatewayPipeline.MAX_HEADER_SIZE + " bytes this gateway reads.");
+            } else {
+                respondError(ErrorKind.INVALID_REQUEST, "The HTTP request is malformed.");
+            }
             return;
         }
         String uri = request.uri();

@@ -1,6 +1,11 @@
 package ai.qubittron.bastion.netty.internal;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -19,6 +24,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
+import java.util.List;
 
 /**
  * Builds the pipeline of a client connection. Handler names are the constants below; for plain HTTP/1.1
@@ -28,7 +34,8 @@ import io.netty.handler.codec.http.HttpUtil;
  *   socket ⇄ {@value #TIMEOUTS} ⇄ {@value #HTTP_CODEC} → {@value #HEAD_AUTH} → {@value #BODY_AGGREGATOR} → {@value #GATEWAY}
  * </pre>
  *
- * {@value #HTTP_CODEC} decodes HTTP/1.1; {@value #HEAD_AUTH} ({@link HeadAuthenticator}) authenticates
+ * {@value #HTTP_CODEC} decodes HTTP/1.1 (on a plain listener once {@value #PRIOR_KNOWLEDGE} has seen
+ * the connection's first bytes are not HTTP/2's preface); {@value #HEAD_AUTH} ({@link HeadAuthenticator}) authenticates
  * each request on its head and drops the body of one that fails; {@value #BODY_AGGREGATOR} gathers a JSON request body as a
  * composite of the received buffers (no copy) up to the configured limit, answering 413 beyond it, and lets
  * an upload (a transcription's {@code multipart/form-data} body) pass as it comes, to be relayed ({@link Upload});
@@ -38,7 +45,8 @@ import io.netty.handler.codec.http.HttpUtil;
  * read and idle timeouts. On HTTP/2 it moves: each stream's pipeline has its own (the request read
  * timeout), and the connection an {@link Http2ConnectionIdle} (closed after the idle timeout with no
  * stream open). With TLS, {@value #TLS} and {@value #ALPN} come next; once the handshake has chosen the protocol,
- * {@code http/1.1} (or no ALPN at all) gets the pipeline above, and {@code h2} gets Netty's HTTP/2 frame
+ * {@code http/1.1} (or no ALPN at all) gets the pipeline above, and {@code h2} (or, on a plain listener, a
+ * client that opens with the HTTP/2 preface: "h2c with prior knowledge") gets Netty's HTTP/2 frame
  * codec and a multiplexer that gives each stream a child channel of its own, whose pipeline turns the
  * stream's frames into the same HTTP/1.1 messages ({@code Http2StreamFrameToHttpObjectCodec}) followed by
  * the same {@value #HEAD_AUTH}, {@value #BODY_AGGREGATOR} and {@value #GATEWAY}: one request per stream, relayed and limited
@@ -56,6 +64,7 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
     public static final String ALPN = "alpn";
     public static final String HTTP2 = "http2";
     public static final String HTTP2_STREAMS = "http2-streams";
+    public static final String PRIOR_KNOWLEDGE = "prior-knowledge";
 
     /** Streams one HTTP/2 connection may have open at once (each holds a request in flight). */
     static final int MAX_CONCURRENT_STREAMS = 128;
@@ -64,6 +73,8 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
     static final int MAX_INITIAL_LINE = 8192;
     static final int MAX_HEADER_SIZE = 16384;
     private static final int MAX_CHUNK_SIZE = 65536;
+    /** The first bytes an HTTP/2 client sends ("PRI * HTTP/2.0…"); only read. */
+    private static final ByteBuf HTTP2_PREFACE = Unpooled.unreleasableBuffer(Http2CodecUtil.connectionPrefaceBuf());
 
     private final GatewayContext gateway;
     private final SslContext tls;
@@ -88,8 +99,26 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
             p.addLast(ALPN, new Negotiation());
             return;
         }
-        addHttpCodec(p);
-        addGateway(p);
+        // cleartext: HTTP/2 for a client that starts with its preface (prior knowledge, "h2c"), else HTTP/1.1
+        p.addLast(PRIOR_KNOWLEDGE, new PriorKnowledge());
+    }
+
+    /** Completes a plain connection's pipeline once its first bytes tell HTTP/2's preface from HTTP/1.1. */
+    private final class PriorKnowledge extends ByteToMessageDecoder {
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+            int n = Math.min(in.readableBytes(), HTTP2_PREFACE.readableBytes());
+            if (!ByteBufUtil.equals(in, in.readerIndex(), HTTP2_PREFACE, 0, n)) {
+                addHttpCodec(ctx.pipeline());
+                addGateway(ctx.pipeline());
+            } else if (n == HTTP2_PREFACE.readableBytes()) {
+                addHttp2(ctx.pipeline());
+            } else {
+                return;
+            }
+            // what was read so far goes on to the codec just added
+            ctx.pipeline().remove(this);
+        }
     }
 
     /** Completes the pipeline once the TLS handshake has chosen the application protocol. */
@@ -103,27 +132,7 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
         protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
             ChannelPipeline p = ctx.pipeline();
             if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                // its requests are streams with pipelines of their own, each with its request read timeout;
-                // the connection closes once it has had no stream for the idle timeout
-                p.remove(TIMEOUTS);
-                Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
-                        .initialSettings(Http2Settings.defaultSettings()
-                                .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
-                                .maxHeaderListSize(MAX_HEADER_SIZE))
-                        .build();
-                p.addLast(HTTP2, codec);
-                p.addLast(TIMEOUTS, new Http2ConnectionIdle(codec.connection(), gateway.clientIdleTimeoutNanos()));
-                p.addLast(HTTP2_STREAMS, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-                    @Override
-                    protected void initChannel(Http2StreamChannel stream) {
-                        ChannelPipeline sp = stream.pipeline();
-                        sp.addLast(TIMEOUTS, new ClientTimeouts(gateway.requestReadTimeoutNanos(), gateway.clientIdleTimeoutNanos()));
-                        sp.addLast(HTTP_CODEC, new Http2StreamFrameToHttpObjectCodec(true));
-                        sp.addLast(HEAD_AUTH, new HeadAuthenticator(gateway));
-                        sp.addLast(BODY_AGGREGATOR, new BodyAggregator(gateway.maxRequestBytes()));
-                        addGateway(sp);
-                    }
-                }));
+                addHttp2(p);
             } else if (ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
                 addHttpCodec(p);
                 addGateway(p);
@@ -137,6 +146,32 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
             // a client that cannot agree on TLS 1.2+ or a cipher: nothing to answer, nothing to log per attempt
             ctx.close();
         }
+    }
+
+    /**
+     * HTTP/2: the requests are streams with pipelines of their own, each with its request read timeout;
+     * the connection closes once it has had no stream for the idle timeout.
+     */
+    private void addHttp2(ChannelPipeline p) {
+        p.remove(TIMEOUTS);
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+                        .maxHeaderListSize(MAX_HEADER_SIZE))
+                .build();
+        p.addLast(HTTP2, codec);
+        p.addLast(TIMEOUTS, new Http2ConnectionIdle(codec.connection(), gateway.clientIdleTimeoutNanos()));
+        p.addLast(HTTP2_STREAMS, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel stream) {
+                ChannelPipeline sp = stream.pipeline();
+                sp.addLast(TIMEOUTS, new ClientTimeouts(gateway.requestReadTimeoutNanos(), gateway.clientIdleTimeoutNanos()));
+                sp.addLast(HTTP_CODEC, new Http2StreamFrameToHttpObjectCodec(true));
+                sp.addLast(HEAD_AUTH, new HeadAuthenticator(gateway));
+                sp.addLast(BODY_AGGREGATOR, new BodyAggregator(gateway.maxRequestBytes()));
+                addGateway(sp);
+            }
+        }));
     }
 
     private void addHttpCodec(ChannelPipeline p) {

@@ -57,6 +57,14 @@ final class DemoCommand implements Callable<Integer> {
             description = "Simulated prompt processing time per token, µs (default: ${DEFAULT-VALUE}).")
     int prefillMicrosPerToken;
 
+    @Option(names = "--transcription-micros-per-audio-second", defaultValue = "10000",
+            description = "Simulated time to transcribe one second of audio, µs (default: ${DEFAULT-VALUE}, 100 times real time).")
+    int transcriptionMicrosPerAudioSecond;
+
+    @Option(names = "--speech-micros-per-audio-second", defaultValue = "20000",
+            description = "Simulated time to synthesise one second of speech, µs (default: ${DEFAULT-VALUE}, 50 times real time).")
+    int speechMicrosPerAudioSecond;
+
     @Option(names = "--io-threads", description = "Gateway event loop threads (default: the number of processors).")
     Integer ioThreads;
 
@@ -86,6 +94,8 @@ final class DemoCommand implements Callable<Integer> {
         SimConfig simConfig = SimConfig.builder()
                 .interTokenMillis(interTokenMillis)
                 .prefillMicrosPerToken(prefillMicrosPerToken)
+                .transcriptionMicrosPerAudioSecond(transcriptionMicrosPerAudioSecond)
+                .speechMicrosPerAudioSecond(speechMicrosPerAudioSecond)
                 .build();
         String token = adminToken != null && !adminToken.isEmpty() ? adminToken : ApiKeyHash.newKey().substring(4);
         if (token.length() < 16) {

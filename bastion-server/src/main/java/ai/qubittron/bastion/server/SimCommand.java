@@ -30,6 +30,14 @@ final class SimCommand implements Callable<Integer> {
             description = "Prompt processing time per token, µs (default: ${DEFAULT-VALUE}).")
     int prefillMicrosPerToken;
 
+    @Option(names = "--transcription-micros-per-audio-second", defaultValue = "10000",
+            description = "Simulated time to transcribe one second of audio, µs (default: ${DEFAULT-VALUE}, 100 times real time).")
+    int transcriptionMicrosPerAudioSecond;
+
+    @Option(names = "--speech-micros-per-audio-second", defaultValue = "20000",
+            description = "Simulated time to synthesise one second of speech, µs (default: ${DEFAULT-VALUE}, 50 times real time).")
+    int speechMicrosPerAudioSecond;
+
     @Option(names = "--max-running", defaultValue = "64", description = "Sequences decoded at once (default: ${DEFAULT-VALUE}).")
     int maxRunning;
 
@@ -47,6 +55,8 @@ final class SimCommand implements Callable<Integer> {
                 .config(SimConfig.builder()
                         .interTokenMillis(interTokenMillis)
                         .prefillMicrosPerToken(prefillMicrosPerToken)
+                        .transcriptionMicrosPerAudioSecond(transcriptionMicrosPerAudioSecond)
+                        .speechMicrosPerAudioSecond(speechMicrosPerAudioSecond)
                         .maxRunning(maxRunning)
                         .build())
                 .build()

@@ -4,6 +4,7 @@ import ai.qubittron.bastion.netty.admin.AdminServer;
 import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
 import ai.qubittron.bastion.spi.auth.ApiKeyHash;
+import io.lettuce.core.RedisConnectionException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -28,6 +29,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8080",
             description = "Port to listen on; with TLS, the plain-HTTP port that redirects to HTTPS (default: ${DEFAULT-VALUE}).")
     int port;
+
+    @Option(names = "--redis", paramLabel = "URI",
+            description = "Keep the rate limits in this Redis (redis://host:port), shared by every node pointed at it; "
+                    + "default: in memory.")
+    String redis;
 
     @Option(names = "--tls", description = "Serve HTTPS (HTTP/2 and HTTP/1.1) with a self-signed certificate for localhost, "
             + "made at start in a temporary directory that is printed, for clients to trust (curl --cacert).")
@@ -125,9 +131,13 @@ final class DemoCommand implements Callable<Integer> {
         }
         DemoGateway demo;
         try {
-            demo = DemoGateway.start(host, port, key, workers, simConfig, ioThreads, adminHost, adminPort, token, https);
+            demo = DemoGateway.start(host, port, key, workers, simConfig, ioThreads, adminHost, adminPort, token, https,
+                    new DemoGateway.Backends(redis));
         } catch (IllegalArgumentException | IllegalStateException e) {
             System.err.println(e.getMessage());
+            return 1;
+        } catch (RedisConnectionException e) {
+            System.err.println("--redis: cannot reach " + redis + ": " + e.getMessage());
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -144,6 +154,9 @@ final class DemoCommand implements Callable<Integer> {
                     + "http://" + host + ":" + demo.gateway().redirectPort() + " redirects to it");
             out.println("  certificate: " + https.certificate()
                     + (generated != null ? "  (self-signed: give it to clients as the CA, e.g. curl --cacert)" : ""));
+        }
+        if (redis != null) {
+            out.println("  rate limits in Redis at " + redis + " (shared by every node pointed at it)");
         }
         out.println("  simulated GPU workers: " + demo.workers().stream().map(SimulatedWorker::baseUrl).toList());
         out.println("  API key: " + key + "  (account " + DemoGateway.DEMO_ACCOUNT + ", tier " + DemoGateway.DEMO_TIER + ")");

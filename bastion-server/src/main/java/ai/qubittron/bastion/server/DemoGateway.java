@@ -6,6 +6,7 @@ import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
 import ai.qubittron.bastion.core.ledger.InMemoryLedger;
 import ai.qubittron.bastion.core.limit.InMemoryRateLimiter;
+import ai.qubittron.bastion.redis.RedisRateLimiter;
 import ai.qubittron.bastion.core.pricing.PriceBook;
 import ai.qubittron.bastion.netty.Bastion;
 import ai.qubittron.bastion.netty.admin.AdminServer;
@@ -56,8 +57,11 @@ final class DemoGateway implements AutoCloseable {
     private final AdminServer admin;
     private final Metrics metrics;
 
+    private final RedisRateLimiter redis;
+
     private DemoGateway(Bastion gateway, AdminServer admin, Metrics metrics, List<SimulatedWorker> workers, String key,
-                        InMemoryLedger ledger) {
+                        InMemoryLedger ledger, RedisRateLimiter redis) {
+        this.redis = redis;
         this.gateway = gateway;
         this.admin = admin;
         this.metrics = metrics;
@@ -108,9 +112,26 @@ final class DemoGateway implements AutoCloseable {
     record Https(Path certificate, Path privateKey, int port) {
     }
 
+    /**
+     * Where the state that several gateway nodes share lives; {@code null} fields are kept in memory.
+     *
+     * @param redisUri the Redis of the rate limiter ({@code redis://host:port}), so that demo nodes pointed at
+     *                 the same Redis share their limits
+     */
+    record Backends(String redisUri) {
+        static final Backends IN_MEMORY = new Backends(null);
+    }
+
     /** As above; with {@code https}, the gateway serves HTTPS on its port and {@code port} redirects to it. */
     static DemoGateway start(String host, int port, String key, int workerCount, SimConfig simConfig, Integer ioThreads,
                              String adminHost, int adminPort, String adminToken, Https https) {
+        return start(host, port, key, workerCount, simConfig, ioThreads, adminHost, adminPort, adminToken, https,
+                Backends.IN_MEMORY);
+    }
+
+    /** As above, with the shared state in {@code backends}. */
+    static DemoGateway start(String host, int port, String key, int workerCount, SimConfig simConfig, Integer ioThreads,
+                             String adminHost, int adminPort, String adminToken, Https https, Backends backends) {
         InMemoryApiKeyStore keys = new InMemoryApiKeyStore();
         keys.add(key, new ApiPrincipal(DEMO_KEY_ID, DEMO_ACCOUNT, DEMO_TIER, Set.of()));
         InMemoryLedger ledger = new InMemoryLedger();
@@ -120,11 +141,13 @@ final class DemoGateway implements AutoCloseable {
         PriceBook prices = PriceBook.defaults();
         List<String> models = ModelCatalog.defaults().models().stream().map(ModelInfo::id).toList();
         List<SimulatedWorker> workers = new ArrayList<>();
+        // connects at once: an unreachable Redis fails the start, naming it
+        RedisRateLimiter redis = backends.redisUri() != null ? RedisRateLimiter.connect(backends.redisUri()) : null;
         Metrics metrics = Metrics.start();
         try {
             Bastion.Builder builder = Bastion.builder().host(host).keyStore(keys)
                     .meterRegistry(metrics.registry())
-                    .rateLimiter(new InMemoryRateLimiter())
+                    .rateLimiter(redis != null ? redis : new InMemoryRateLimiter())
                     .ledger(ledger)
                     .tiers(tiers)
                     .prices(prices);
@@ -147,7 +170,7 @@ final class DemoGateway implements AutoCloseable {
             Bastion gateway = builder.build().start();
             try {
                 AdminServer admin = AdminServer.start(adminHost, adminPort, adminToken, backend, metrics.registry()::scrape);
-                return new DemoGateway(gateway, admin, metrics, workers, key, ledger);
+                return new DemoGateway(gateway, admin, metrics, workers, key, ledger, redis);
             } catch (RuntimeException e) {
                 gateway.close();
                 throw e;
@@ -155,6 +178,9 @@ final class DemoGateway implements AutoCloseable {
         } catch (RuntimeException e) {
             workers.forEach(SimulatedWorker::close);
             metrics.close();
+            if (redis != null) {
+                redis.close();
+            }
             throw e;
         }
     }
@@ -185,5 +211,8 @@ final class DemoGateway implements AutoCloseable {
         gateway.close();
         workers.forEach(SimulatedWorker::close);
         metrics.close();
+        if (redis != null) {
+            redis.close();
+        }
     }
 }

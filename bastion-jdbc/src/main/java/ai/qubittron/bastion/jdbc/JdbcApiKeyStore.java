@@ -1,0 +1,100 @@
+package ai.qubittron.bastion.jdbc;
+
+import ai.qubittron.bastion.spi.auth.ApiKeyHash;
+import ai.qubittron.bastion.spi.auth.ApiKeyStore;
+import ai.qubittron.bastion.spi.auth.ApiPrincipal;
+import java.sql.Array;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * An {@link ApiKeyStore} in PostgreSQL ({@code bastion_api_keys}), shared by every gateway node that uses
+ * the same database: a key created or revoked on one node is known to all at their next lookup. Only the
+ * SHA-256 of each key is stored ({@link ApiKeyHash}); a key is never logged.
+ *
+ * <p>Each lookup is one indexed query on the backend's executor. A presented token that is not a
+ * {@code qbt_} key is refused without asking the database. Thread role: any thread; the administration
+ * methods block.
+ */
+public final class JdbcApiKeyStore implements ApiKeyStore {
+
+    private final PostgresBackend backend;
+    private final Clock clock;
+
+    JdbcApiKeyStore(PostgresBackend backend, Clock clock) {
+        this.backend = backend;
+        this.clock = clock;
+    }
+
+    @Override
+    public CompletionStage<Optional<ApiPrincipal>> authenticate(String presentedKey) {
+        if (presentedKey == null || !presentedKey.startsWith(ApiKeyHash.KEY_PREFIX)) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        String hash = ApiKeyHash.of(presentedKey).toHex();
+        return backend.submit(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT key_id, account_id, tier, allowed_models "
+                    + "FROM bastion_api_keys WHERE key_hash = ? AND revoked_at IS NULL")) {
+                s.setString(1, hash);
+                try (ResultSet r = s.executeQuery()) {
+                    if (!r.next()) {
+                        return Optional.empty();
+                    }
+                    Array models = r.getArray(4);
+                    return Optional.of(new ApiPrincipal(r.getString(1), r.getString(2), r.getString(3),
+                            Set.of((String[]) models.getArray())));
+                }
+            }
+        });
+    }
+
+    /** Creates a new random key for the principal and returns it: the only time it is seen. Blocking. */
+    public String create(ApiPrincipal principal) {
+        String key = ApiKeyHash.newKey();
+        add(key, principal);
+        return key;
+    }
+
+    /**
+     * Registers a key the caller chose (a demo key, an import). Blocking.
+     *
+     * @return {@code false} when a key with this id exists already (nothing is changed)
+     */
+    public boolean add(String key, ApiPrincipal principal) {
+        Objects.requireNonNull(principal, "principal");
+        String hash = ApiKeyHash.of(Objects.requireNonNull(key, "key")).toHex();
+        return backend.call(c -> {
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO bastion_api_keys "
+                    + "(key_id, key_hash, account_id, tier, allowed_models, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+                    + "ON CONFLICT (key_id) DO NOTHING")) {
+                s.setString(1, principal.keyId());
+                s.setString(2, hash);
+                s.setString(3, principal.accountId());
+                s.setString(4, principal.tier());
+                s.setArray(5, c.createArrayOf("text", principal.allowedModels().toArray()));
+                s.setObject(6, OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC));
+                return s.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /** Revokes a key by its public id; every node stops accepting it at its next lookup. Blocking. */
+    public boolean revoke(String keyId) {
+        return backend.call(c -> {
+            try (PreparedStatement s = c.prepareStatement(
+                    "UPDATE bastion_api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL")) {
+                s.setObject(1, OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC));
+                s.setString(2, Objects.requireNonNull(keyId, "keyId"));
+                return s.executeUpdate() == 1;
+            }
+        });
+    }
+}

@@ -1,0 +1,192 @@
+package ai.qubittron.bastion.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.flywaydb.core.Flyway;
+
+/**
+ * A PostgreSQL database shared by several gateway nodes: it holds the {@link JdbcLedger} and the
+ * {@link JdbcApiKeyStore}. One pool of connections (HikariCP) and one bounded executor for all their
+ * statements, so that no gateway event loop ever waits on the database.
+ *
+ * <p>On {@link #connect}, the schema is created or migrated by the module's versioned SQL
+ * ({@code migration/V<n>__….sql}, applied by Flyway under a database lock, so nodes starting together
+ * migrate it once).
+ *
+ * <p><b>Failures.</b> A statement that cannot get a connection within the connect timeout (the
+ * database is down), fails, or finds the executor's queue full completes its stage exceptionally: the
+ * gateway answers 503 {@code service_unavailable} and lets nothing through unmetered. The pool makes new
+ * connections by itself when the database is back.
+ *
+ * <p>Thread role: any thread. Ownership: {@link #close} stops the executor and closes the pool.
+ */
+public final class PostgresBackend implements AutoCloseable {
+
+    /** The settings of a backend; {@link #defaults()} suits one gateway node. */
+    public record Options(String schema, int poolSize, int queueCapacity, Duration connectTimeout,
+                          Duration reservationTtl, Clock clock) {
+
+        public Options {
+            Objects.requireNonNull(schema, "schema");
+            if (poolSize < 1 || queueCapacity < 1) {
+                throw new IllegalArgumentException("poolSize and queueCapacity must be >= 1");
+            }
+            Objects.requireNonNull(connectTimeout, "connectTimeout");
+            Objects.requireNonNull(reservationTtl, "reservationTtl");
+            Objects.requireNonNull(clock, "clock");
+        }
+
+        /**
+         * Schema {@code public}, 8 connections and threads, 4,096 statements queued at most, 1 s to get a
+         * connection, reservations released 1 hour after they were made if their node never settles
+         * them, the system clock.
+         */
+        public static Options defaults() {
+            return new Options("public", 8, 4096, Duration.ofSeconds(1), Duration.ofHours(1), Clock.systemUTC());
+        }
+
+        public Options withSchema(String schema) {
+            return new Options(schema, poolSize, queueCapacity, connectTimeout, reservationTtl, clock);
+        }
+
+        public Options withClock(Clock clock) {
+            return new Options(schema, poolSize, queueCapacity, connectTimeout, reservationTtl, clock);
+        }
+
+        public Options withReservationTtl(Duration ttl) {
+            return new Options(schema, poolSize, queueCapacity, connectTimeout, ttl, clock);
+        }
+
+        public Options withPoolSize(int poolSize) {
+            return new Options(schema, poolSize, queueCapacity, connectTimeout, reservationTtl, clock);
+        }
+    }
+
+    private final HikariDataSource pool;
+    private final ThreadPoolExecutor executor;
+    private final JdbcLedger ledger;
+    private final JdbcApiKeyStore keyStore;
+
+    private PostgresBackend(HikariDataSource pool, ThreadPoolExecutor executor, Options options) {
+        this.pool = pool;
+        this.executor = executor;
+        this.ledger = new JdbcLedger(this, options.clock(), options.reservationTtl());
+        this.keyStore = new JdbcApiKeyStore(this, options.clock());
+    }
+
+    /** Connects with {@link Options#defaults()}. */
+    public static PostgresBackend connect(String jdbcUrl) {
+        return connect(jdbcUrl, Options.defaults());
+    }
+
+    /**
+     * Connects (blocking, once, at start-up) and migrates the schema.
+     *
+     * @param jdbcUrl e.g. {@code jdbc:postgresql://127.0.0.1:5432/test}; user and password in it or in the
+     *                environment's {@code PGUSER}/{@code PGPASSWORD} as the driver reads them
+     * @throws IllegalStateException when the database cannot be reached or migrated
+     */
+    public static PostgresBackend connect(String jdbcUrl, Options options) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(Objects.requireNonNull(jdbcUrl, "jdbcUrl"));
+        config.setPoolName("bastion-jdbc");
+        config.setMaximumPoolSize(options.poolSize());
+        config.setMinimumIdle(Math.min(2, options.poolSize()));
+        config.setConnectionTimeout(Math.max(250, options.connectTimeout().toMillis()));
+        config.setValidationTimeout(Math.max(250, options.connectTimeout().toMillis()));
+        config.setSchema(options.schema());
+        config.setAutoCommit(true);
+        config.addDataSourceProperty("tcpKeepAlive", "true");
+        config.addDataSourceProperty("connectTimeout", Long.toString(Math.max(1, options.connectTimeout().toSeconds())));
+        HikariDataSource pool;
+        try {
+            pool = new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot connect to " + jdbcUrl + ": " + e.getMessage(), e);
+        }
+        try {
+            Flyway.configure().dataSource(pool).schemas(options.schema()).defaultSchema(options.schema())
+                    .createSchemas(true).locations("classpath:ai/qubittron/bastion/jdbc/migration")
+                    .table("bastion_schema_history").load().migrate();
+        } catch (RuntimeException e) {
+            pool.close();
+            throw new IllegalStateException("cannot migrate the schema of " + jdbcUrl + ": " + e.getMessage(), e);
+        }
+        AtomicInteger threads = new AtomicInteger();
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(options.poolSize(), options.poolSize(), 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(options.queueCapacity()), r -> {
+                    Thread t = new Thread(r, "bastion-jdbc-" + threads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        executor.allowCoreThreadTimeOut(true);
+        PostgresBackend backend = new PostgresBackend(pool, executor, options);
+        backend.ledger.startSweeper();
+        return backend;
+    }
+
+    /** The ledger of this database. */
+    public JdbcLedger ledger() {
+        return ledger;
+    }
+
+    /** The key store of this database. */
+    public JdbcApiKeyStore keyStore() {
+        return keyStore;
+    }
+
+    /** A unit of work on one connection, run on the executor. */
+    @FunctionalInterface
+    interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /** Runs {@code work} on the executor with a pooled connection; never blocks the caller. */
+    <T> CompletableFuture<T> submit(Work<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        try {
+            executor.execute(() -> {
+                try (Connection connection = pool.getConnection()) {
+                    result.complete(work.run(connection));
+                } catch (SQLException | RuntimeException e) {
+                    result.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(new SQLException("too many statements waiting for the database", e));
+        }
+        return result;
+    }
+
+    /** Runs {@code work} on the calling thread (start-up, administration, tests). */
+    <T> T call(Work<T> work) {
+        try (Connection connection = pool.getConnection()) {
+            return work.run(connection);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        ledger.stopSweeper();
+        executor.shutdown();
+        try {
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        pool.close();
+    }
+}

@@ -1,5 +1,6 @@
 package ai.qubittron.bastion.jdbc;
 
+import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import ai.qubittron.bastion.spi.ledger.AccountBalance;
 import ai.qubittron.bastion.spi.ledger.Ledger;
 import ai.qubittron.bastion.spi.ledger.Reservation;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -246,15 +248,33 @@ public final class JdbcLedger implements Ledger {
      * @return whether it was opened
      */
     public boolean open(String accountId, long balanceMicros) {
+        return open(accountId, balanceMicros, ApiPrincipal.DEFAULT_TIER);
+    }
+
+    /** As {@link #open(String, long)}, in the given tier (what the admin API reports of the account). */
+    public boolean open(String accountId, long balanceMicros, String tier) {
         if (balanceMicros < 0) {
             throw new IllegalArgumentException("balanceMicros: must be >= 0, got " + balanceMicros);
         }
         return backend.call(c -> {
-            try (PreparedStatement s = c.prepareStatement(
-                    "INSERT INTO bastion_accounts (account_id, balance_micros) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO bastion_accounts (account_id, balance_micros, tier) "
+                    + "VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
                 s.setString(1, Objects.requireNonNull(accountId, "accountId"));
                 s.setLong(2, balanceMicros);
+                s.setString(3, Objects.requireNonNull(tier, "tier"));
                 return s.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /** The account's tier, or empty when there is no such account. Blocking. */
+    public Optional<String> tier(String accountId) {
+        return backend.call(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT tier FROM bastion_accounts WHERE account_id = ?")) {
+                s.setString(1, Objects.requireNonNull(accountId, "accountId"));
+                try (ResultSet r = s.executeQuery()) {
+                    return r.next() ? Optional.of(r.getString(1)) : Optional.empty();
+                }
             }
         });
     }

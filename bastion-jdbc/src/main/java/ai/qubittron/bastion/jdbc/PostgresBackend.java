@@ -33,12 +33,16 @@ import org.flywaydb.core.Flyway;
  */
 public final class PostgresBackend implements AutoCloseable {
 
-    /** The settings of a backend; {@link #defaults()} suits one gateway node. */
+    /**
+     * The settings of a backend; {@link #defaults()} suits one gateway node.
+     *
+     * @param schema the schema of Bastion's tables (created if missing), or {@code null} for the connection's
+     *               own (the URL's {@code currentSchema}, else {@code public})
+     */
     public record Options(String schema, int poolSize, int queueCapacity, Duration connectTimeout,
                           Duration reservationTtl, Clock clock) {
 
         public Options {
-            Objects.requireNonNull(schema, "schema");
             if (poolSize < 1 || queueCapacity < 1) {
                 throw new IllegalArgumentException("poolSize and queueCapacity must be >= 1");
             }
@@ -48,12 +52,12 @@ public final class PostgresBackend implements AutoCloseable {
         }
 
         /**
-         * Schema {@code public}, 8 connections and threads, 4,096 statements queued at most, 1 s to get a
+         * The connection's schema, 8 connections and threads, 4,096 statements queued at most, 1 s to get a
          * connection, reservations released 1 hour after they were made if their node never settles
          * them, the system clock.
          */
         public static Options defaults() {
-            return new Options("public", 8, 4096, Duration.ofSeconds(1), Duration.ofHours(1), Clock.systemUTC());
+            return new Options(null, 8, 4096, Duration.ofSeconds(1), Duration.ofHours(1), Clock.systemUTC());
         }
 
         public Options withSchema(String schema) {
@@ -66,6 +70,10 @@ public final class PostgresBackend implements AutoCloseable {
 
         public Options withReservationTtl(Duration ttl) {
             return new Options(schema, poolSize, queueCapacity, connectTimeout, ttl, clock);
+        }
+
+        public Options withConnectTimeout(Duration timeout) {
+            return new Options(schema, poolSize, queueCapacity, timeout, reservationTtl, clock);
         }
 
         public Options withPoolSize(int poolSize) {
@@ -105,7 +113,9 @@ public final class PostgresBackend implements AutoCloseable {
         config.setMinimumIdle(Math.min(2, options.poolSize()));
         config.setConnectionTimeout(Math.max(250, options.connectTimeout().toMillis()));
         config.setValidationTimeout(Math.max(250, options.connectTimeout().toMillis()));
-        config.setSchema(options.schema());
+        if (options.schema() != null) {
+            config.setSchema(options.schema());
+        }
         config.setAutoCommit(true);
         config.addDataSourceProperty("tcpKeepAlive", "true");
         config.addDataSourceProperty("connectTimeout", Long.toString(Math.max(1, options.connectTimeout().toSeconds())));
@@ -116,9 +126,12 @@ public final class PostgresBackend implements AutoCloseable {
             throw new IllegalStateException("cannot connect to " + jdbcUrl + ": " + e.getMessage(), e);
         }
         try {
-            Flyway.configure().dataSource(pool).schemas(options.schema()).defaultSchema(options.schema())
-                    .createSchemas(true).locations("classpath:ai/qubittron/bastion/jdbc/migration")
-                    .table("bastion_schema_history").load().migrate();
+            var flyway = Flyway.configure().dataSource(pool).locations("classpath:ai/qubittron/bastion/jdbc/migration")
+                    .table("bastion_schema_history");
+            if (options.schema() != null) {
+                flyway.schemas(options.schema()).defaultSchema(options.schema()).createSchemas(true);
+            }
+            flyway.load().migrate();
         } catch (RuntimeException e) {
             pool.close();
             throw new IllegalStateException("cannot migrate the schema of " + jdbcUrl + ": " + e.getMessage(), e);

@@ -35,6 +35,11 @@ final class DemoCommand implements Callable<Integer> {
                     + "default: in memory.")
     String redis;
 
+    @Option(names = "--postgres", paramLabel = "JDBC_URL",
+            description = "Keep accounts, credit and keys in this PostgreSQL (jdbc:postgresql://host:port/db?user=…), "
+                    + "shared by every node pointed at it; the schema is created or migrated; default: in memory.")
+    String postgres;
+
     @Option(names = "--tls", description = "Serve HTTPS (HTTP/2 and HTTP/1.1) with a self-signed certificate for localhost, "
             + "made at start in a temporary directory that is printed, for clients to trust (curl --cacert).")
     boolean tls;
@@ -132,7 +137,7 @@ final class DemoCommand implements Callable<Integer> {
         DemoGateway demo;
         try {
             demo = DemoGateway.start(host, port, key, workers, simConfig, ioThreads, adminHost, adminPort, token, https,
-                    new DemoGateway.Backends(redis));
+                    new DemoGateway.Backends(redis, postgres));
         } catch (IllegalArgumentException | IllegalStateException e) {
             System.err.println(e.getMessage());
             return 1;
@@ -157,6 +162,9 @@ final class DemoCommand implements Callable<Integer> {
         }
         if (redis != null) {
             out.println("  rate limits in Redis at " + redis + " (shared by every node pointed at it)");
+        }
+        if (postgres != null) {
+            out.println("  accounts, credit and keys in PostgreSQL at " + postgres + " (shared by every node pointed at it)");
         }
         out.println("  simulated GPU workers: " + demo.workers().stream().map(SimulatedWorker::baseUrl).toList());
         out.println("  API key: " + key + "  (account " + DemoGateway.DEMO_ACCOUNT + ", tier " + DemoGateway.DEMO_TIER + ")");

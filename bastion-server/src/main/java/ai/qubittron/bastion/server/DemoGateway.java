@@ -6,7 +6,13 @@ import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
 import ai.qubittron.bastion.core.ledger.InMemoryLedger;
 import ai.qubittron.bastion.core.limit.InMemoryRateLimiter;
+import ai.qubittron.bastion.jdbc.PostgresBackend;
+import ai.qubittron.bastion.netty.admin.AdminBackend;
 import ai.qubittron.bastion.redis.RedisRateLimiter;
+import ai.qubittron.bastion.spi.auth.ApiKeyHash;
+import ai.qubittron.bastion.spi.auth.ApiKeyStore;
+import ai.qubittron.bastion.spi.ledger.Ledger;
+import ai.qubittron.bastion.spi.limit.RateLimiter;
 import ai.qubittron.bastion.core.pricing.PriceBook;
 import ai.qubittron.bastion.netty.Bastion;
 import ai.qubittron.bastion.netty.admin.AdminServer;
@@ -53,15 +59,16 @@ final class DemoGateway implements AutoCloseable {
     private final Bastion gateway;
     private final List<SimulatedWorker> workers;
     private final String key;
-    private final InMemoryLedger ledger;
+    private final Ledger ledger;
     private final AdminServer admin;
     private final Metrics metrics;
 
-    private final RedisRateLimiter redis;
+    /** The connections to Redis and PostgreSQL, closed last. */
+    private final List<AutoCloseable> shared;
 
     private DemoGateway(Bastion gateway, AdminServer admin, Metrics metrics, List<SimulatedWorker> workers, String key,
-                        InMemoryLedger ledger, RedisRateLimiter redis) {
-        this.redis = redis;
+                        Ledger ledger, List<AutoCloseable> shared) {
+        this.shared = shared;
         this.gateway = gateway;
         this.admin = admin;
         this.metrics = metrics;
@@ -115,11 +122,13 @@ final class DemoGateway implements AutoCloseable {
     /**
      * Where the state that several gateway nodes share lives; {@code null} fields are kept in memory.
      *
-     * @param redisUri the Redis of the rate limiter ({@code redis://host:port}), so that demo nodes pointed at
-     *                 the same Redis share their limits
+     * @param redisUri    the Redis of the rate limiter ({@code redis://host:port}), so that demo nodes pointed
+     *                    at the same Redis share their limits
+     * @param postgresUrl the PostgreSQL of the ledger and the key store ({@code jdbc:postgresql://…}), so that
+     *                    demo nodes pointed at it share accounts, credit and keys
      */
-    record Backends(String redisUri) {
-        static final Backends IN_MEMORY = new Backends(null);
+    record Backends(String redisUri, String postgresUrl) {
+        static final Backends IN_MEMORY = new Backends(null, null);
     }
 
     /** As above; with {@code https}, the gateway serves HTTPS on its port and {@code port} redirects to it. */
@@ -132,22 +141,55 @@ final class DemoGateway implements AutoCloseable {
     /** As above, with the shared state in {@code backends}. */
     static DemoGateway start(String host, int port, String key, int workerCount, SimConfig simConfig, Integer ioThreads,
                              String adminHost, int adminPort, String adminToken, Https https, Backends backends) {
-        InMemoryApiKeyStore keys = new InMemoryApiKeyStore();
-        keys.add(key, new ApiPrincipal(DEMO_KEY_ID, DEMO_ACCOUNT, DEMO_TIER, Set.of()));
-        InMemoryLedger ledger = new InMemoryLedger();
-        ledger.open(DEMO_ACCOUNT, DEMO_CREDIT_MICROS);
         TierTable tiers = new TierTable();
         tiers.set(DEMO_TIER, DEMO_LIMITS);
         PriceBook prices = PriceBook.defaults();
         List<String> models = ModelCatalog.defaults().models().stream().map(ModelInfo::id).toList();
         List<SimulatedWorker> workers = new ArrayList<>();
-        // connects at once: an unreachable Redis fails the start, naming it
-        RedisRateLimiter redis = backends.redisUri() != null ? RedisRateLimiter.connect(backends.redisUri()) : null;
+        // connected at once: an unreachable Redis or PostgreSQL fails the start, naming it
+        List<AutoCloseable> shared = new ArrayList<>();
+        ApiKeyStore keys;
+        Ledger ledger;
+        AdminBackend backend;
+        RateLimiter limiter;
+        try {
+            if (backends.redisUri() != null) {
+                RedisRateLimiter redis = RedisRateLimiter.connect(backends.redisUri());
+                shared.add(redis);
+                limiter = redis;
+            } else {
+                limiter = new InMemoryRateLimiter();
+            }
+            if (backends.postgresUrl() != null) {
+                PostgresBackend postgres = PostgresBackend.connect(backends.postgresUrl());
+                shared.add(postgres);
+                // every node of the demo registers its key and opens the account, once for all
+                postgres.keyStore().add(key, new ApiPrincipal(sharedKeyId(key), DEMO_ACCOUNT, DEMO_TIER, Set.of()));
+                postgres.ledger().open(DEMO_ACCOUNT, DEMO_CREDIT_MICROS, DEMO_TIER);
+                keys = postgres.keyStore();
+                ledger = postgres.ledger();
+                backend = new SharedAdminBackend(postgres.keyStore(), postgres.ledger(), tiers, prices, ModelCatalog.defaults());
+            } else {
+                InMemoryApiKeyStore memoryKeys = new InMemoryApiKeyStore();
+                memoryKeys.add(key, new ApiPrincipal(DEMO_KEY_ID, DEMO_ACCOUNT, DEMO_TIER, Set.of()));
+                InMemoryLedger memoryLedger = new InMemoryLedger();
+                memoryLedger.open(DEMO_ACCOUNT, DEMO_CREDIT_MICROS);
+                InMemoryAdminBackend memory = new InMemoryAdminBackend(memoryKeys, memoryLedger, tiers, prices,
+                        ModelCatalog.defaults());
+                memory.registerAccount(DEMO_ACCOUNT, DEMO_TIER);
+                keys = memoryKeys;
+                ledger = memoryLedger;
+                backend = memory;
+            }
+        } catch (RuntimeException e) {
+            closeAll(shared);
+            throw e;
+        }
         Metrics metrics = Metrics.start();
         try {
             Bastion.Builder builder = Bastion.builder().host(host).keyStore(keys)
                     .meterRegistry(metrics.registry())
-                    .rateLimiter(redis != null ? redis : new InMemoryRateLimiter())
+                    .rateLimiter(limiter)
                     .ledger(ledger)
                     .tiers(tiers)
                     .prices(prices);
@@ -165,12 +207,10 @@ final class DemoGateway implements AutoCloseable {
                 workers.add(worker);
                 builder.workerForAllModels(URI.create(worker.baseUrl()));
             }
-            InMemoryAdminBackend backend = new InMemoryAdminBackend(keys, ledger, tiers, prices, ModelCatalog.defaults());
-            backend.registerAccount(DEMO_ACCOUNT, DEMO_TIER);
             Bastion gateway = builder.build().start();
             try {
                 AdminServer admin = AdminServer.start(adminHost, adminPort, adminToken, backend, metrics.registry()::scrape);
-                return new DemoGateway(gateway, admin, metrics, workers, key, ledger, redis);
+                return new DemoGateway(gateway, admin, metrics, workers, key, ledger, shared);
             } catch (RuntimeException e) {
                 gateway.close();
                 throw e;
@@ -178,9 +218,7 @@ final class DemoGateway implements AutoCloseable {
         } catch (RuntimeException e) {
             workers.forEach(SimulatedWorker::close);
             metrics.close();
-            if (redis != null) {
-                redis.close();
-            }
+            closeAll(shared);
             throw e;
         }
     }
@@ -197,7 +235,7 @@ final class DemoGateway implements AutoCloseable {
         return key;
     }
 
-    InMemoryLedger ledger() {
+    Ledger ledger() {
         return ledger;
     }
 
@@ -211,8 +249,21 @@ final class DemoGateway implements AutoCloseable {
         gateway.close();
         workers.forEach(SimulatedWorker::close);
         metrics.close();
-        if (redis != null) {
-            redis.close();
+        closeAll(shared);
+    }
+
+    /** The demo key's id in a shared key store: one per key, so that nodes started with other keys all work. */
+    private static String sharedKeyId(String key) {
+        return "key_demo_" + ApiKeyHash.of(key).toHex().substring(0, 12);
+    }
+
+    private static void closeAll(List<AutoCloseable> closeables) {
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                // closing on the way out: nothing more to do with it
+            }
         }
     }
 }

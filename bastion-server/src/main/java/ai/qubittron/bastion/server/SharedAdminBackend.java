@@ -1,0 +1,98 @@
+package ai.qubittron.bastion.server;
+
+import ai.qubittron.bastion.core.admission.TierTable;
+import ai.qubittron.bastion.core.catalog.ModelCatalog;
+import ai.qubittron.bastion.core.catalog.ModelInfo;
+import ai.qubittron.bastion.core.pricing.ModelPrice;
+import ai.qubittron.bastion.core.pricing.PriceBook;
+import ai.qubittron.bastion.jdbc.JdbcApiKeyStore;
+import ai.qubittron.bastion.jdbc.JdbcLedger;
+import ai.qubittron.bastion.netty.admin.AdminBackend;
+import ai.qubittron.bastion.spi.auth.ApiPrincipal;
+import ai.qubittron.bastion.spi.ledger.AccountBalance;
+import ai.qubittron.bastion.spi.limit.RateLimits;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The admin backend of a node whose accounts and keys are in PostgreSQL, shared with the other nodes: an
+ * account opened or credited, or a key created or revoked, on one node holds on all. Tiers and prices
+ * are this node's configuration (each node is configured alike), kept in memory. Blocking, on the admin
+ * API's own thread.
+ */
+final class SharedAdminBackend implements AdminBackend {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final JdbcApiKeyStore keys;
+    private final JdbcLedger ledger;
+    private final TierTable tiers;
+    private final PriceBook prices;
+    private final ModelCatalog catalog;
+
+    SharedAdminBackend(JdbcApiKeyStore keys, JdbcLedger ledger, TierTable tiers, PriceBook prices, ModelCatalog catalog) {
+        this.keys = keys;
+        this.ledger = ledger;
+        this.tiers = tiers;
+        this.prices = prices;
+        this.catalog = catalog;
+    }
+
+    @Override
+    public AccountView createAccount(String id, String tier, long balanceMicros) {
+        if (!ledger.open(id, balanceMicros, tier)) {
+            throw new IllegalStateException("the account '" + id + "' exists already");
+        }
+        return view(id, tier);
+    }
+
+    @Override
+    public Optional<AccountView> account(String id) {
+        return ledger.tier(id).map(tier -> view(id, tier));
+    }
+
+    @Override
+    public CreatedKey createKey(String accountId) {
+        String tier = ledger.tier(accountId).orElseThrow(() -> new NoSuchElementException("no account '" + accountId + "'"));
+        byte[] id = new byte[8];
+        RANDOM.nextBytes(id);
+        String keyId = "key_" + HexFormat.of().formatHex(id);
+        String key = keys.create(new ApiPrincipal(keyId, accountId, tier, Set.of()));
+        return new CreatedKey(keyId, key, accountId);
+    }
+
+    @Override
+    public boolean revokeKey(String keyId) {
+        return keys.revoke(keyId);
+    }
+
+    @Override
+    public AccountView credit(String accountId, long amountMicros) {
+        String tier = ledger.tier(accountId).orElseThrow(() -> new NoSuchElementException("no account '" + accountId + "'"));
+        ledger.credit(accountId, amountMicros);
+        return view(accountId, tier);
+    }
+
+    @Override
+    public void setTier(String name, RateLimits limits) {
+        tiers.set(name, limits);
+    }
+
+    @Override
+    public String setPrice(String model, ModelPrice price) {
+        ModelInfo info = catalog.find(model);
+        if (info == null) {
+            throw new NoSuchElementException("no model '" + model + "' in the catalog");
+        }
+        prices.set(info.id(), price);
+        return info.id();
+    }
+
+    private AccountView view(String id, String tier) {
+        AccountBalance balance = ledger.balance(id).toCompletableFuture().join();
+        return new AccountView(id, tier, balance.balanceMicros(), balance.reservedMicros(), balance.spentMicros());
+    }
+}

@@ -8,6 +8,7 @@ import ai.qubittron.bastion.core.ledger.InMemoryLedger;
 import ai.qubittron.bastion.core.limit.InMemoryRateLimiter;
 import ai.qubittron.bastion.jdbc.PostgresBackend;
 import ai.qubittron.bastion.netty.admin.AdminBackend;
+import ai.qubittron.bastion.redis.CachingApiKeyStore;
 import ai.qubittron.bastion.redis.RedisRateLimiter;
 import ai.qubittron.bastion.spi.auth.ApiKeyHash;
 import ai.qubittron.bastion.spi.auth.ApiKeyStore;
@@ -166,9 +167,16 @@ final class DemoGateway implements AutoCloseable {
                 // every node of the demo registers its key and opens the account, once for all
                 postgres.keyStore().add(key, new ApiPrincipal(sharedKeyId(key), DEMO_ACCOUNT, DEMO_TIER, Set.of()));
                 postgres.ledger().open(DEMO_ACCOUNT, DEMO_CREDIT_MICROS, DEMO_TIER);
-                keys = postgres.keyStore();
                 ledger = postgres.ledger();
-                backend = new SharedAdminBackend(postgres.keyStore(), postgres.ledger(), tiers, prices, ModelCatalog.defaults());
+                CachingApiKeyStore cache = null;
+                if (backends.redisUri() != null) {
+                    // with Redis too: key lookups cached on each node, revocations announced to all
+                    cache = CachingApiKeyStore.connect(postgres.keyStore(), backends.redisUri());
+                    shared.add(cache);
+                }
+                keys = cache != null ? cache : postgres.keyStore();
+                backend = new SharedAdminBackend(postgres.keyStore(), cache, postgres.ledger(), tiers, prices,
+                        ModelCatalog.defaults());
             } else {
                 InMemoryApiKeyStore memoryKeys = new InMemoryApiKeyStore();
                 memoryKeys.add(key, new ApiPrincipal(DEMO_KEY_ID, DEMO_ACCOUNT, DEMO_TIER, Set.of()));

@@ -8,6 +8,7 @@ import ai.qubittron.bastion.core.pricing.PriceBook;
 import ai.qubittron.bastion.jdbc.JdbcApiKeyStore;
 import ai.qubittron.bastion.jdbc.JdbcLedger;
 import ai.qubittron.bastion.netty.admin.AdminBackend;
+import ai.qubittron.bastion.redis.CachingApiKeyStore;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import ai.qubittron.bastion.spi.ledger.AccountBalance;
 import ai.qubittron.bastion.spi.limit.RateLimits;
@@ -20,7 +21,8 @@ import java.util.Set;
 /**
  * The admin backend of a node whose accounts and keys are in PostgreSQL, shared with the other nodes: an
  * account opened or credited, or a key created or revoked, on one node holds on all. Tiers and prices
- * are this node's configuration (each node is configured alike), kept in memory. Blocking, on the admin
+ * are this node's configuration (each node is configured alike), kept in memory. A revoked key is
+ * announced to every node's key-lookup cache. Blocking, on the admin
  * API's own thread.
  */
 final class SharedAdminBackend implements AdminBackend {
@@ -28,13 +30,17 @@ final class SharedAdminBackend implements AdminBackend {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final JdbcApiKeyStore keys;
+    private final CachingApiKeyStore cache;
     private final JdbcLedger ledger;
     private final TierTable tiers;
     private final PriceBook prices;
     private final ModelCatalog catalog;
 
-    SharedAdminBackend(JdbcApiKeyStore keys, JdbcLedger ledger, TierTable tiers, PriceBook prices, ModelCatalog catalog) {
+    /** @param cache the nodes' key-lookup cache, told of revocations, or {@code null} when there is none */
+    SharedAdminBackend(JdbcApiKeyStore keys, CachingApiKeyStore cache, JdbcLedger ledger, TierTable tiers, PriceBook prices,
+                       ModelCatalog catalog) {
         this.keys = keys;
+        this.cache = cache;
         this.ledger = ledger;
         this.tiers = tiers;
         this.prices = prices;
@@ -66,7 +72,11 @@ final class SharedAdminBackend implements AdminBackend {
 
     @Override
     public boolean revokeKey(String keyId) {
-        return keys.revoke(keyId);
+        boolean revoked = keys.revoke(keyId);
+        if (revoked && cache != null) {
+            cache.announceRevoked(keyId);
+        }
+        return revoked;
     }
 
     @Override

@@ -7,6 +7,7 @@ import ai.qubittron.bastion.core.pricing.ModelPrice;
 import ai.qubittron.bastion.core.pricing.PriceBook;
 import ai.qubittron.bastion.jdbc.PostgresBackend;
 import ai.qubittron.bastion.netty.Bastion;
+import ai.qubittron.bastion.redis.CachingApiKeyStore;
 import ai.qubittron.bastion.redis.RedisRateLimiter;
 import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
@@ -58,6 +59,8 @@ class SharedStateTest {
     private static final String ACCOUNT = "acct_shared";
 
     private final List<AutoCloseable> opened = new ArrayList<>();
+    private final List<CachingApiKeyStore> caches = new ArrayList<>();
+    private PostgresBackend first;
     private final String schema = "bastion_test_" + UUID.randomUUID().toString().replace("-", "");
     private final String redisPrefix = "bastion-test:" + UUID.randomUUID() + ":";
     private SimulatedWorker worker;
@@ -95,16 +98,23 @@ class SharedStateTest {
         PostgresBackend postgres = PostgresBackend.connect(postgresUrl, PostgresBackend.Options.defaults()
                 .withSchema(schema).withConnectTimeout(timeout));
         opened.add(postgres);
+        if (first == null) {
+            first = postgres;
+        }
         if (key == null) {
             key = postgres.keyStore().create(new ApiPrincipal("key_shared", ACCOUNT, "limited", Set.of()));
             postgres.ledger().open(ACCOUNT, credit, "limited");
         }
+        CachingApiKeyStore keys = CachingApiKeyStore.connect(postgres.keyStore(), redisUri, Duration.ofMinutes(5),
+                "bastion-test:keys:" + schema);
+        opened.add(keys);
+        caches.add(keys);
         TierTable tiers = new TierTable();
         tiers.set("limited", limits);
         RedisRateLimiter limiter = RedisRateLimiter.connect(redisUri, redisPrefix, null, timeout);
         opened.add(limiter);
         Bastion gateway = Bastion.builder().port(0).ioThreads(1).discovery(false).tiers(tiers)
-                .keyStore(postgres.keyStore()).ledger(postgres.ledger()).rateLimiter(limiter)
+                .keyStore(keys).ledger(postgres.ledger()).rateLimiter(limiter)
                 .prices(new PriceBook(PRICE)).admissionTimeout(timeout.multipliedBy(4))
                 .worker("gpt-oss-120b", URI.create(worker.baseUrl())).build().start();
         opened.add(gateway);
@@ -196,6 +206,28 @@ class SharedStateTest {
         assertThat(statuses.getOrDefault(402, 0)).isEqualTo(1_000 - served);
         assertThat(journal("count(*) FILTER (WHERE state = 'settled' AND charged_micros > 0)")).isEqualTo(served);
         assertThat(worker.stats().requestsReceived()).isEqualTo(served);
+    }
+
+    @Test
+    void aKeyRevokedOnOneNodeStopsWorkingOnAll() throws Exception {
+        List<Bastion> nodes = nodes(3, new RateLimits(1_000, 10_000_000), 1_000_000_000L);
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        for (Bastion node : nodes) {
+            // looked up once, then served from each node's cache
+            assertThat(http.send(chat(node), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            assertThat(http.send(chat(node), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        }
+        // what the admin API of the first node does
+        assertThat(first.keyStore().revoke("key_shared")).isTrue();
+        caches.get(0).announceRevoked("key_shared");
+        for (Bastion node : nodes) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            int status = 200;
+            while (status == 200 && System.nanoTime() < deadline) {
+                status = http.send(chat(node), HttpResponse.BodyHandlers.ofString()).statusCode();
+            }
+            assertThat(status).isEqualTo(401);
+        }
     }
 
     @Test

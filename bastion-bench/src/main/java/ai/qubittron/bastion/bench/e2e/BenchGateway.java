@@ -4,6 +4,12 @@ import ai.qubittron.bastion.core.admission.TierTable;
 import ai.qubittron.bastion.core.auth.InMemoryApiKeyStore;
 import ai.qubittron.bastion.core.ledger.InMemoryLedger;
 import ai.qubittron.bastion.core.limit.InMemoryRateLimiter;
+import ai.qubittron.bastion.jdbc.PostgresBackend;
+import ai.qubittron.bastion.redis.CachingApiKeyStore;
+import ai.qubittron.bastion.redis.RedisRateLimiter;
+import ai.qubittron.bastion.spi.auth.ApiKeyStore;
+import ai.qubittron.bastion.spi.ledger.Ledger;
+import ai.qubittron.bastion.spi.limit.RateLimiter;
 import ai.qubittron.bastion.core.pricing.PriceBook;
 import ai.qubittron.bastion.netty.Bastion;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
@@ -15,16 +21,19 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * The gateway as the end-to-end benchmarks run it, in a JVM of its own so that its CPU time and memory
  * can be read from {@code /proc}: every per-request step a deployment pays for is on — key lookup, a rate
  * limiter, a prepaid ledger, metering at the default prices, Micrometer meters in a Prometheus registry —
- * with in-memory stores and limits no benchmark reaches.
+ * with in-memory stores and limits no benchmark reaches; with {@code --redis} and {@code --postgres}, the
+ * limiter in Redis and the ledger and key store in PostgreSQL (schema {@code bastion_bench}), with the
+ * key-lookup cache, as several nodes would share them.
  *
  * <pre>
  * java -cp benchmarks.jar ai.qubittron.bastion.bench.e2e.BenchGateway --port P --key qbt_… --worker URL…
- *     [--io-threads N] [--max-in-flight-per-worker N]
+ *     [--io-threads N] [--max-in-flight-per-worker N] [--redis URI] [--postgres JDBC_URL]
  * </pre>
  *
  * Prints {@value #READY} and the port once it accepts, and runs until its standard input closes (so it
@@ -53,6 +62,8 @@ public final class BenchGateway {
         Integer ioThreads = null;
         Integer maxInFlight = null;
         List<URI> workers = new ArrayList<>();
+        String redis = null;
+        String postgres = null;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -61,6 +72,8 @@ public final class BenchGateway {
                 case "--io-threads" -> ioThreads = Integer.parseInt(value);
                 case "--worker" -> workers.add(URI.create(value));
                 case "--max-in-flight-per-worker" -> maxInFlight = Integer.parseInt(value);
+                case "--redis" -> redis = value;
+                case "--postgres" -> postgres = value;
                 default -> throw new IllegalArgumentException("unknown option: " + args[i]);
             }
             i++;
@@ -68,15 +81,37 @@ public final class BenchGateway {
         if (key == null || workers.isEmpty()) {
             throw new IllegalArgumentException("--key and at least one --worker are required");
         }
-        InMemoryApiKeyStore keys = new InMemoryApiKeyStore();
-        keys.add(key, new ApiPrincipal("key_bench", ACCOUNT, TIER, Set.of()));
-        InMemoryLedger ledger = new InMemoryLedger();
-        ledger.open(ACCOUNT, CREDIT_MICROS);
+        ApiPrincipal principal = new ApiPrincipal("key_bench", ACCOUNT, TIER, Set.of());
+        ApiKeyStore keys;
+        Ledger ledger;
+        PostgresBackend database = null;
+        if (postgres != null) {
+            database = PostgresBackend.connect(postgres, PostgresBackend.Options.defaults().withSchema("bastion_bench"));
+            database.keyStore().add(key, principal);
+            // (kept from an earlier run: its credit is still more than any run spends)
+            database.ledger().open(ACCOUNT, CREDIT_MICROS);
+            keys = database.keyStore();
+            ledger = database.ledger();
+        } else {
+            InMemoryApiKeyStore memoryKeys = new InMemoryApiKeyStore();
+            memoryKeys.add(key, principal);
+            InMemoryLedger memoryLedger = new InMemoryLedger();
+            memoryLedger.open(ACCOUNT, CREDIT_MICROS);
+            keys = memoryKeys;
+            ledger = memoryLedger;
+        }
+        CachingApiKeyStore cache = null;
+        if (database != null && redis != null) {
+            cache = CachingApiKeyStore.connect(keys, redis);
+            keys = cache;
+        }
+        RateLimiter limiter = redis != null ? RedisRateLimiter.connect(redis, "bastion-bench:" + UUID.randomUUID() + ":",
+                null, RedisRateLimiter.DEFAULT_TIMEOUT) : new InMemoryRateLimiter();
         TierTable tiers = new TierTable();
         tiers.set(TIER, LIMITS);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Bastion.Builder builder = Bastion.builder().port(port).keyStore(keys)
-                .rateLimiter(new InMemoryRateLimiter())
+                .rateLimiter(limiter)
                 .ledger(ledger)
                 .tiers(tiers)
                 .prices(PriceBook.defaults())
@@ -96,6 +131,15 @@ public final class BenchGateway {
             }
         } finally {
             registry.close();
+            if (limiter instanceof RedisRateLimiter r) {
+                r.close();
+            }
+            if (cache != null) {
+                cache.close();
+            }
+            if (database != null) {
+                database.close();
+            }
         }
     }
 }

@@ -66,9 +66,9 @@ public final class OverheadBenchmark {
             + "\"content\":\"Hello! How can I help you today?\"},\"finish_reason\":\"stop\"}],"
             + "\"usage\":{\"prompt_tokens\":24,\"completion_tokens\":9,\"total_tokens\":33}}";
 
-    /** The three ways to the upstream. */
+    /** The ways to the upstream; SHARED (Bastion on Redis and PostgreSQL) only with {@code --shared-backends}. */
     enum Route {
-        DIRECT("direct"), NGINX("nginx"), NETTY("netty"), BASTION("bastion");
+        DIRECT("direct"), NGINX("nginx"), NETTY("netty"), BASTION("bastion"), SHARED("shared");
 
         final String label;
 
@@ -121,6 +121,7 @@ public final class OverheadBenchmark {
         int seconds = FULL_SECONDS;
         int warmup = FULL_WARMUP;
         Path report = Path.of(System.getProperty("bastion.root", ".")).resolve("bastion-bench/reports/overhead");
+        boolean shared = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> {
@@ -132,17 +133,27 @@ public final class OverheadBenchmark {
                 case "--seconds" -> seconds = Options.positive(args, ++i);
                 case "--warmup" -> warmup = Options.positive(args, ++i);
                 case "--report" -> report = Path.of(Options.value(args, ++i));
+                case "--shared-backends" -> shared = true;
                 case "-h", "--help" -> {
-                    System.out.println("usage: bastion bench overhead [--quick] [--rounds N] [--seconds S] [--warmup S] [--report DIR]");
+                    System.out.println("usage: bastion bench overhead [--quick] [--rounds N] [--seconds S] [--warmup S] [--report DIR]"
+                            + " [--shared-backends]");
+                    System.out.println("  --shared-backends  also run Bastion with its limiter in Redis and its ledger and keys in "
+                            + "PostgreSQL (" + SHARED_REDIS + ", " + SHARED_POSTGRES + "), as route 'shared'");
                     return;
                 }
                 default -> throw new IllegalArgumentException("unknown option: " + args[i]);
             }
         }
-        run(rounds, seconds, warmup, String.join(" ", args), report, System.out);
+        run(rounds, seconds, warmup, String.join(" ", args), report, shared, System.out);
     }
 
-    static void run(int rounds, int seconds, int warmup, String options, Path report, PrintStream out) throws Exception {
+    /** Where {@code --shared-backends} finds Redis and PostgreSQL: this machine's. */
+    static final String SHARED_REDIS = "redis://127.0.0.1:6379";
+    static final String SHARED_POSTGRES = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+
+    static void run(int rounds, int seconds, int warmup, String options, Path report, boolean shared, PrintStream out)
+            throws Exception {
+        List<Route> routes = Arrays.stream(Route.values()).filter(r -> shared || r != Route.SHARED).toList();
         Tools.require("nginx", "wrk");
         long wallStart = System.nanoTime();
         int cores = Runtime.getRuntime().availableProcessors();
@@ -168,19 +179,28 @@ public final class OverheadBenchmark {
                      List.of("http://127.0.0.1:" + upstreamPort), cores);
              ChildJvm relay = ChildJvm.start(dir.resolve("relay.log"), GatewayProcess.jvmOptions(), NettyRelay.class,
                      List.of("--port", "0", "--io-threads", Integer.toString(cores), "--upstream",
-                             "http://127.0.0.1:" + upstreamPort), NettyRelay.READY, false)) {
+                             "http://127.0.0.1:" + upstreamPort), NettyRelay.READY, false);
+             GatewayProcess sharedGateway = shared ? GatewayProcess.start(dir.resolve("shared-gateway.log"), KEY,
+                     List.of("http://127.0.0.1:" + upstreamPort), cores, "--redis", SHARED_REDIS, "--postgres", SHARED_POSTGRES)
+                     : null) {
             Map<Route, String> urls = new EnumMap<>(Route.class);
             urls.put(Route.DIRECT, "http://127.0.0.1:" + upstreamPort + "/v1/chat/completions");
             urls.put(Route.NGINX, "http://127.0.0.1:" + proxyPort + "/v1/chat/completions");
             urls.put(Route.NETTY, "http://127.0.0.1:" + relay.ready() + "/v1/chat/completions");
             urls.put(Route.BASTION, "http://127.0.0.1:" + gateway.port() + "/v1/chat/completions");
-            for (Route r : Route.values()) {
+            if (sharedGateway != null) {
+                urls.put(Route.SHARED, "http://127.0.0.1:" + sharedGateway.port() + "/v1/chat/completions");
+            }
+            for (Route r : routes) {
                 check(r, urls.get(r));
             }
             Map<Route, ProcessCpu> cpu = new EnumMap<>(Route.class);
             cpu.put(Route.NGINX, new ProcessCpu(proxy.handle()));
             cpu.put(Route.NETTY, new ProcessCpu(relay.handle()));
             cpu.put(Route.BASTION, new ProcessCpu(gateway.handle()));
+            if (sharedGateway != null) {
+                cpu.put(Route.SHARED, new ProcessCpu(sharedGateway.handle()));
+            }
             ProcessCpu upstreamCpu = new ProcessCpu(upstream.handle());
             Wrk wrk = Wrk.posting(dir, REQUEST, KEY);
 
@@ -192,6 +212,9 @@ public final class OverheadBenchmark {
                     + " event loops, JVM options '" + GatewayProcess.options() + "'; load: " + Wrk.version());
             // the JIT compiles Bastion's hot path during the warm-up; nginx and the upstream need little
             wrk.run(urls.get(Route.BASTION), 64, warmup);
+            if (sharedGateway != null) {
+                wrk.run(urls.get(Route.SHARED), 64, warmup);
+            }
             wrk.run(urls.get(Route.NETTY), 64, Math.max(3, warmup / 2));
             wrk.run(urls.get(Route.NGINX), 64, Math.max(2, warmup / 5));
             wrk.run(urls.get(Route.DIRECT), 64, Math.max(2, warmup / 5));
@@ -199,16 +222,15 @@ public final class OverheadBenchmark {
             Map<Integer, Map<Route, Cell>> cells = new java.util.TreeMap<>();
             for (int c : CONNECTIONS) {
                 Map<Route, Cell> row = new EnumMap<>(Route.class);
-                for (Route r : Route.values()) {
+                for (Route r : routes) {
                     row.put(r, new Cell());
                 }
                 cells.put(c, row);
             }
-            Route[] routes = Route.values();
             for (int round = 0; round < rounds; round++) {
                 for (int c : CONNECTIONS) {
-                    for (int k = 0; k < routes.length; k++) {
-                        Route r = routes[(round + k) % routes.length];
+                    for (int k = 0; k < routes.size(); k++) {
+                        Route r = routes.get((round + k) % routes.size());
                         Cell cell = cells.get(c).get(r);
                         ProcessCpu proxyCpu = cpu.get(r);
                         ProcessCpu.Sample p0 = proxyCpu == null ? null : proxyCpu.sample();
@@ -248,7 +270,7 @@ public final class OverheadBenchmark {
                 .header("Authorization", "Bearer " + KEY).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(REQUEST)).build(), HttpResponse.BodyHandlers.ofString());
         boolean ok = response.statusCode() == 200 && response.body().startsWith(ANSWER.substring(0, ANSWER.length() - 1))
-                && (route != Route.BASTION || response.body().contains("\"x_metrics\":{\"ttft_seconds\":"));
+                && ((route != Route.BASTION && route != Route.SHARED) || response.body().contains("\"x_metrics\":{\"ttft_seconds\":"));
         if (!ok) {
             throw new IllegalStateException(route.label + " answered " + response.statusCode() + ": " + response.body());
         }
@@ -301,7 +323,7 @@ public final class OverheadBenchmark {
                     "requests/s", "p50", "p99", "proxy CPU/request (u+s)", "upstream CPU/req", "vs direct r/s"));
             for (Map.Entry<Integer, Map<Route, Cell>> row : cells.entrySet()) {
                 double direct = row.getValue().get(Route.DIRECT).requestsPerSecond();
-                for (Route r : Route.values()) {
+                for (Route r : row.getValue().keySet()) {
                     Cell c = row.getValue().get(r);
                     String proxyCpu = r == Route.DIRECT ? "-" : String.format(Locale.ROOT, "%.1f us (%.1f + %.1f)",
                             c.cpuPerRequest(c.proxyCpu), (double) c.proxyCpu.userMicros() / c.requests(),
@@ -329,6 +351,23 @@ public final class OverheadBenchmark {
                     a, TARGET_ADDED_P50_MICROS, pass(a <= TARGET_ADDED_P50_MICROS));
         }
 
+        /** The routes measured, in order. */
+        List<Route> routes() {
+            return List.copyOf(cells.values().iterator().next().keySet());
+        }
+
+        /** Bastion on Redis and PostgreSQL against nginx and against in-memory Bastion, when it was measured. */
+        String sharedLine() {
+            if (!cells.get(64).containsKey(Route.SHARED)) {
+                return "";
+            }
+            return String.format(Locale.ROOT, "at 64 connections: shared/nginx throughput %.2fx, cpu-per-request %.2fx; "
+                            + "shared/bastion (Redis + PostgreSQL against in-memory) throughput %.2fx, cpu-per-request %.2fx; "
+                            + "added p50 at 1 connection %+d us",
+                    throughputRatio(Route.SHARED, Route.NGINX), cpuRatio(Route.SHARED, Route.NGINX),
+                    throughputRatio(Route.SHARED, Route.BASTION), cpuRatio(Route.SHARED, Route.BASTION), addedP50(Route.SHARED));
+        }
+
         String lastLine() {
             return String.format(Locale.ROOT, "bastion/nginx at 64 connections: throughput %.2fx, cpu-per-request %.2fx",
                     throughputRatio(), cpuRatio());
@@ -339,6 +378,9 @@ public final class OverheadBenchmark {
             out.println(addedLine());
             out.printf(Locale.ROOT, "bastion resident memory after the run: %d MiB; wall time %.0f s%n", rssKib / 1024, wallSeconds);
             out.println(floorLine());
+            if (!sharedLine().isEmpty()) {
+                out.println(sharedLine());
+            }
             out.println(targetsLine());
         }
 
@@ -347,7 +389,7 @@ public final class OverheadBenchmark {
             List<String> groups = Arrays.stream(CONNECTIONS).mapToObj(c -> c + (c == 1 ? " connection" : " connections")).toList();
             List<Charts.Series> throughput = new ArrayList<>();
             List<Charts.Series> cpu = new ArrayList<>();
-            for (Route r : Route.values()) {
+            for (Route r : routes()) {
                 throughput.add(new Charts.Series(r.label, Arrays.stream(CONNECTIONS)
                         .mapToDouble(c -> cell(c, r).requestsPerSecond()).toArray()));
                 if (r != Route.DIRECT) {
@@ -360,7 +402,7 @@ public final class OverheadBenchmark {
                     "microseconds", groups, cpu);
             for (int c : CONNECTIONS) {
                 List<Charts.Series> curves = new ArrayList<>();
-                for (Route r : Route.values()) {
+                for (Route r : routes()) {
                     curves.add(new Charts.Series(r.label, cell(c, r).curve()));
                 }
                 Charts.percentiles(dir.resolve("latency-" + c + ".png"), "Latency by percentile at " + groups.get(
@@ -383,12 +425,20 @@ public final class OverheadBenchmark {
                     .append(cores).append(" event loops, JVM options `")
                     .append(GatewayProcess.options())
                     .append("`, resident memory after the run ").append(rssKib / 1024).append(" MiB\n");
+            if (routes().contains(Route.SHARED)) {
+                md.append("- shared: the same `BenchGateway` with its rate limiter in Redis (").append(SHARED_REDIS)
+                        .append(") and its ledger and key store in PostgreSQL (").append(SHARED_POSTGRES)
+                        .append("), both on this machine, sharing its cores\n");
+            }
             md.append("- load: ").append(Wrk.version()).append(", closed loop, the same chat request on every route; everything shares the ")
                     .append(cores).append(" cores\n\n");
             md.append("```\n");
             table().forEach(l -> md.append(l).append('\n'));
             md.append(addedLine()).append('\n');
             md.append(floorLine()).append('\n');
+            if (!sharedLine().isEmpty()) {
+                md.append(sharedLine()).append('\n');
+            }
             md.append(targetsLine()).append('\n');
             md.append(lastLine()).append('\n');
             md.append("```\n\n");

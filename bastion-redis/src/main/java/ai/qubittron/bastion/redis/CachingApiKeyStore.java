@@ -1,0 +1,162 @@
+package ai.qubittron.bastion.redis;
+
+import ai.qubittron.bastion.spi.auth.ApiKeyHash;
+import ai.qubittron.bastion.spi.auth.ApiKeyStore;
+import ai.qubittron.bastion.spi.auth.ApiPrincipal;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A cache in front of a shared {@link ApiKeyStore} (the PostgreSQL one), so that a node does not ask the
+ * database for every request, and that forgets a key as soon as it is revoked on any node: revocations
+ * are announced on a Redis channel ({@value #DEFAULT_CHANNEL}) that every node's cache listens to.
+ *
+ * <ul>
+ *   <li>Only keys that resolved are cached, by their SHA-256 (never the key), for at most the TTL
+ *       (default 60 s): a revocation announcement that is lost (Redis down at that moment) is still
+ *       honoured within the TTL. Unknown keys are always asked, so a key just created works at once.</li>
+ *   <li>{@link #announceRevoked} forgets the key on this node first, then publishes; the node that
+ *       revokes never serves the key again. Whenever the listening connection (re)subscribes, after
+ *       a Redis restart, the whole cache is dropped, since announcements may have been missed.</li>
+ *   <li>A lookup failure of the store is not cached; at most {@code maxEntries} keys are held (beyond,
+ *       the cache starts again empty).</li>
+ * </ul>
+ *
+ * Thread role: any thread; lookups of cached keys complete at once, without I/O. Ownership:
+ * {@link #close} closes its Redis connections, not the store it wraps.
+ */
+public final class CachingApiKeyStore implements ApiKeyStore, AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(CachingApiKeyStore.class.getName());
+
+    /** The channel revocations are announced on: each message is a key id. */
+    public static final String DEFAULT_CHANNEL = "bastion:keys:revoked";
+    /** Default longest time a key is served from the cache. */
+    public static final Duration DEFAULT_TTL = Duration.ofSeconds(60);
+    private static final int DEFAULT_MAX_ENTRIES = 100_000;
+
+    private record Entry(ApiPrincipal principal, long expiresAtNanos) {
+    }
+
+    private final ApiKeyStore store;
+    private final long ttlNanos;
+    private final int maxEntries;
+    private final String channel;
+    private final RedisClient client;
+    private final StatefulRedisPubSubConnection<String, String> listening;
+    private final StatefulRedisConnection<String, String> publishing;
+    private final ConcurrentMap<String, Entry> byHash = new ConcurrentHashMap<>();
+
+    private CachingApiKeyStore(ApiKeyStore store, Duration ttl, int maxEntries, String channel, RedisClient client) {
+        this.store = store;
+        this.ttlNanos = ttl.toNanos();
+        this.maxEntries = maxEntries;
+        this.channel = channel;
+        this.client = client;
+        this.publishing = client.connect();
+        this.listening = client.connectPubSub();
+        listening.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String from, String keyId) {
+                if (channel.equals(from)) {
+                    forget(keyId);
+                }
+            }
+
+            @Override
+            public void subscribed(String to, long count) {
+                // the first subscription, or one after a reconnection: announcements may have been missed
+                byHash.clear();
+            }
+        });
+        listening.sync().subscribe(channel);
+    }
+
+    /** A cache with the default TTL and channel, over {@code store}, listening on the Redis at {@code redisUri}. */
+    public static CachingApiKeyStore connect(ApiKeyStore store, String redisUri) {
+        return connect(store, redisUri, DEFAULT_TTL, DEFAULT_CHANNEL);
+    }
+
+    /**
+     * Connects (blocking, once, at start-up) and subscribes to the revocation channel.
+     *
+     * @throws io.lettuce.core.RedisConnectionException when Redis cannot be reached
+     */
+    public static CachingApiKeyStore connect(ApiKeyStore store, String redisUri, Duration ttl, String channel) {
+        Objects.requireNonNull(store, "store");
+        if (ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalArgumentException("ttl: must be positive, got " + ttl);
+        }
+        RedisURI uri = RedisURI.create(Objects.requireNonNull(redisUri, "redisUri"));
+        uri.setTimeout(RedisRateLimiter.DEFAULT_TIMEOUT);
+        RedisClient client = RedisClient.create(uri);
+        try {
+            return new CachingApiKeyStore(store, ttl, DEFAULT_MAX_ENTRIES, Objects.requireNonNull(channel, "channel"), client);
+        } catch (RuntimeException e) {
+            client.shutdown();
+            throw e;
+        }
+    }
+
+    @Override
+    public CompletionStage<Optional<ApiPrincipal>> authenticate(String presentedKey) {
+        if (presentedKey == null || !presentedKey.startsWith(ApiKeyHash.KEY_PREFIX)) {
+            return store.authenticate(presentedKey);
+        }
+        String hash = ApiKeyHash.of(presentedKey).toHex();
+        Entry cached = byHash.get(hash);
+        long now = System.nanoTime();
+        if (cached != null && now - cached.expiresAtNanos < 0) {
+            return CompletableFuture.completedFuture(Optional.of(cached.principal));
+        }
+        return store.authenticate(presentedKey).thenApply(principal -> {
+            if (principal.isPresent()) {
+                if (byHash.size() >= maxEntries) {
+                    byHash.clear();
+                }
+                byHash.put(hash, new Entry(principal.get(), System.nanoTime() + ttlNanos));
+            } else if (cached != null) {
+                byHash.remove(hash, cached);
+            }
+            return principal;
+        });
+    }
+
+    /**
+     * A key was revoked in the store: forgets it here, then tells every node. Call it after the store's
+     * revocation. Blocking (a publish), on the administration path.
+     */
+    public void announceRevoked(String keyId) {
+        forget(keyId);
+        try {
+            publishing.sync().publish(channel, keyId);
+        } catch (RuntimeException e) {
+            // the other nodes drop it within the TTL, or at their resubscription
+            LOG.log(Level.WARNING, "could not announce the revocation of key " + keyId + "; other nodes forget it within "
+                    + Duration.ofNanos(ttlNanos).toSeconds() + " s", e);
+        }
+    }
+
+    private void forget(String keyId) {
+        byHash.values().removeIf(entry -> entry.principal.keyId().equals(keyId));
+    }
+
+    @Override
+    public void close() {
+        listening.close();
+        publishing.close();
+        client.shutdown();
+    }
+}

@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 
-/** The SPI contract, unchanged, against the Redis at {@value RedisTesting#URI}. */
+/** The SPI contract, unchanged, against the Redis of {@link RedisTesting}. */
 class RedisRateLimiterContractTest extends RateLimiterContractTest {
 
     private RedisRateLimiter current;

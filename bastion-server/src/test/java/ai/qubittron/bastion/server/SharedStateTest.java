@@ -51,8 +51,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(180)
 class SharedStateTest {
 
-    private static final String POSTGRES = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
-    private static final String REDIS = "redis://127.0.0.1:6379";
+    private static final String POSTGRES = System.getProperty("bastion.test.postgres",
+            "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+    private static final String REDIS = System.getProperty("bastion.test.redis", "redis://127.0.0.1:6379");
     private static final String CHAT = "{\"model\":\"gpt-oss-120b\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
             + "\"max_tokens\":1}";
     private static final ModelPrice PRICE = new ModelPrice(1_000_000, 1_000_000);
@@ -255,9 +256,11 @@ class SharedStateTest {
     void withPostgresGoneEveryNodeAnswers503AndNothingPassesThenServiceComesBack() throws Exception {
         // the database as the nodes see it: behind a relay that the test cuts (every connection dropped,
         // new ones refused) and restores
-        TcpProxy proxy = new TcpProxy("127.0.0.1", 5432);
+        URI database = URI.create(POSTGRES.substring("jdbc:".length()));
+        TcpProxy proxy = new TcpProxy(database.getHost(), database.getPort() < 0 ? 5432 : database.getPort());
         opened.add(proxy);
-        String url = "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/test?user=postgres";
+        String url = "jdbc:postgresql://127.0.0.1:" + proxy.port() + database.getRawPath()
+                + (database.getRawQuery() != null ? "?" + database.getRawQuery() : "");
         List<Bastion> nodes = List.of(node(REDIS, url, new RateLimits(1_000, 10_000_000), 1_000_000_000L),
                 node(REDIS, url, new RateLimits(1_000, 10_000_000), 1_000_000_000L));
         assertOutageAndRecovery(nodes, proxy::cut, proxy::restore);

@@ -7,6 +7,7 @@ import ai.qubittron.bastion.core.limit.InMemoryRateLimiter;
 import ai.qubittron.bastion.jdbc.PostgresBackend;
 import ai.qubittron.bastion.redis.CachingApiKeyStore;
 import ai.qubittron.bastion.redis.RedisRateLimiter;
+import ai.qubittron.bastion.spi.auth.ApiKeyHash;
 import ai.qubittron.bastion.spi.auth.ApiKeyStore;
 import ai.qubittron.bastion.spi.ledger.Ledger;
 import ai.qubittron.bastion.spi.limit.RateLimiter;
@@ -87,7 +88,9 @@ public final class BenchGateway {
         PostgresBackend database = null;
         if (postgres != null) {
             database = PostgresBackend.connect(postgres, PostgresBackend.Options.defaults().withSchema("bastion_bench"));
-            database.keyStore().add(key, principal);
+            // one key id per key: the schema outlives the run, and another run may bring another key
+            database.keyStore().add(key, new ApiPrincipal("key_bench_" + ApiKeyHash.of(key).toHex().substring(0, 12), ACCOUNT,
+                    TIER, Set.of()));
             // (kept from an earlier run: its credit is still more than any run spends)
             database.ledger().open(ACCOUNT, CREDIT_MICROS);
             keys = database.keyStore();

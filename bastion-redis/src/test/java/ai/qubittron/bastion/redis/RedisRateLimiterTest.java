@@ -6,11 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.qubittron.bastion.spi.limit.RateLimitDecision;
 import ai.qubittron.bastion.spi.limit.RateLimits;
 import ai.qubittron.bastion.spi.tck.MutableClock;
+import ai.qubittron.bastion.testing.RedisServerProcess;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,24 +89,18 @@ class RedisRateLimiterTest {
     /** A Redis of the test's own, stopped and started again on the same port. */
     @Test
     void whileRedisIsDownDecisionsFailAtOnceAndTheyComeBackWithIt() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        Process redis = startRedis(port);
-        try (RedisRateLimiter limiter = RedisRateLimiter.connect("redis://127.0.0.1:" + port, prefix(), null,
-                Duration.ofMillis(500))) {
+        try (RedisServerProcess redis = RedisServerProcess.start();
+             RedisRateLimiter limiter = RedisRateLimiter.connect(redis.uri(), prefix(), null, Duration.ofMillis(500))) {
             RateLimits limits = new RateLimits(1_000, 1_000_000);
             assertThat(limiter.acquire("k", limits, 1).toCompletableFuture().join().allowed()).isTrue();
 
-            redis.destroy();
-            redis.waitFor(10, TimeUnit.SECONDS);
+            redis.stop();
             long start = System.nanoTime();
             assertThatThrownBy(() -> limiter.acquire("k", limits, 1).toCompletableFuture().join())
                     .isInstanceOf(CompletionException.class);
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(5_000);
 
-            redis = startRedis(port);
+            redis.restart();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             RateLimitDecision back = null;
             while (back == null && System.nanoTime() < deadline) {
@@ -122,25 +114,6 @@ class RedisRateLimiterTest {
             // a Redis that kept nothing: the window starts again
             assertThat(back.allowed()).isTrue();
             assertThat(back.remainingRequests()).isEqualTo(999);
-        } finally {
-            redis.destroy();
-            redis.waitFor(10, TimeUnit.SECONDS);
         }
-    }
-
-    private static Process startRedis(int port) throws IOException, InterruptedException {
-        Process redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            try (Socket probe = new Socket("127.0.0.1", port)) {
-                return redis;
-            } catch (IOException notYet) {
-                Thread.sleep(50);
-            }
-        }
-        redis.destroy();
-        throw new IllegalStateException("redis-server did not start on port " + port);
     }
 }

@@ -2,18 +2,16 @@ package ai.qubittron.bastion.server;
 
 import ai.qubittron.bastion.core.admission.TierTable;
 import ai.qubittron.bastion.core.catalog.ModelCatalog;
-import ai.qubittron.bastion.core.catalog.ModelInfo;
 import ai.qubittron.bastion.core.pricing.ModelPrice;
 import ai.qubittron.bastion.core.pricing.PriceBook;
 import ai.qubittron.bastion.jdbc.JdbcApiKeyStore;
 import ai.qubittron.bastion.jdbc.JdbcLedger;
 import ai.qubittron.bastion.netty.admin.AdminBackend;
+import ai.qubittron.bastion.netty.admin.NodeSettings;
 import ai.qubittron.bastion.redis.CachingApiKeyStore;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import ai.qubittron.bastion.spi.ledger.AccountBalance;
 import ai.qubittron.bastion.spi.limit.RateLimits;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
@@ -27,14 +25,10 @@ import java.util.Set;
  */
 final class SharedAdminBackend implements AdminBackend {
 
-    private static final SecureRandom RANDOM = new SecureRandom();
-
     private final JdbcApiKeyStore keys;
     private final CachingApiKeyStore cache;
     private final JdbcLedger ledger;
-    private final TierTable tiers;
-    private final PriceBook prices;
-    private final ModelCatalog catalog;
+    private final NodeSettings settings;
 
     /** @param cache the nodes' key-lookup cache, told of revocations, or {@code null} when there is none */
     SharedAdminBackend(JdbcApiKeyStore keys, CachingApiKeyStore cache, JdbcLedger ledger, TierTable tiers, PriceBook prices,
@@ -42,9 +36,7 @@ final class SharedAdminBackend implements AdminBackend {
         this.keys = keys;
         this.cache = cache;
         this.ledger = ledger;
-        this.tiers = tiers;
-        this.prices = prices;
-        this.catalog = catalog;
+        this.settings = new NodeSettings(tiers, prices, catalog);
     }
 
     @Override
@@ -63,9 +55,7 @@ final class SharedAdminBackend implements AdminBackend {
     @Override
     public CreatedKey createKey(String accountId) {
         String tier = ledger.tier(accountId).orElseThrow(() -> new NoSuchElementException("no account '" + accountId + "'"));
-        byte[] id = new byte[8];
-        RANDOM.nextBytes(id);
-        String keyId = "key_" + HexFormat.of().formatHex(id);
+        String keyId = NodeSettings.newKeyId();
         String key = keys.create(new ApiPrincipal(keyId, accountId, tier, Set.of()));
         return new CreatedKey(keyId, key, accountId);
     }
@@ -88,17 +78,12 @@ final class SharedAdminBackend implements AdminBackend {
 
     @Override
     public void setTier(String name, RateLimits limits) {
-        tiers.set(name, limits);
+        settings.setTier(name, limits);
     }
 
     @Override
     public String setPrice(String model, ModelPrice price) {
-        ModelInfo info = catalog.find(model);
-        if (info == null) {
-            throw new NoSuchElementException("no model '" + model + "' in the catalog");
-        }
-        prices.set(info.id(), price);
-        return info.id();
+        return settings.setPrice(model, price);
     }
 
     private AccountView view(String id, String tier) {

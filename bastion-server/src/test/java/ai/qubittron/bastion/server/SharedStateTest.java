@@ -15,9 +15,7 @@ import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import ai.qubittron.bastion.spi.ledger.AccountBalance;
 import ai.qubittron.bastion.spi.limit.RateLimits;
 import ai.qubittron.bastion.testing.LeakDetectionExtension;
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
+import ai.qubittron.bastion.testing.RedisServerProcess;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -233,22 +231,10 @@ class SharedStateTest {
 
     @Test
     void withRedisGoneEveryNodeAnswers503AndNothingPassesThenServiceComesBack() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        Process redis = startRedis(port);
-        try {
-            String uri = "redis://127.0.0.1:" + port;
-            List<Bastion> nodes = List.of(node(uri, POSTGRES, new RateLimits(1_000, 10_000_000), 1_000_000_000L),
-                    node(uri, POSTGRES, new RateLimits(1_000, 10_000_000), 1_000_000_000L));
-            assertOutageAndRecovery(nodes, () -> {
-                redis.destroy();
-                redis.waitFor(10, TimeUnit.SECONDS);
-            }, () -> startRedis(port));
-        } finally {
-            redis.destroy();
-            redis.waitFor(10, TimeUnit.SECONDS);
+        try (RedisServerProcess redis = RedisServerProcess.start()) {
+            List<Bastion> nodes = List.of(node(redis.uri(), POSTGRES, new RateLimits(1_000, 10_000_000), 1_000_000_000L),
+                    node(redis.uri(), POSTGRES, new RateLimits(1_000, 10_000_000), 1_000_000_000L));
+            assertOutageAndRecovery(nodes, redis::stop, redis::restart);
         }
     }
 
@@ -305,21 +291,5 @@ class SharedStateTest {
             }
             assertThat(status).as("a node serves again once the backend is back").isEqualTo(200);
         }
-    }
-
-    private static Process startRedis(int port) throws IOException, InterruptedException {
-        Process redis = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
-            try (Socket probe = new Socket("127.0.0.1", port)) {
-                return redis;
-            } catch (IOException notYet) {
-                Thread.sleep(50);
-            }
-        }
-        redis.destroy();
-        throw new IllegalStateException("redis-server did not start on port " + port);
     }
 }

@@ -3,15 +3,12 @@ package ai.qubittron.bastion.netty.admin;
 import ai.qubittron.bastion.core.admission.TierTable;
 import ai.qubittron.bastion.core.auth.InMemoryApiKeyStore;
 import ai.qubittron.bastion.core.catalog.ModelCatalog;
-import ai.qubittron.bastion.core.catalog.ModelInfo;
 import ai.qubittron.bastion.core.ledger.InMemoryLedger;
 import ai.qubittron.bastion.core.pricing.ModelPrice;
 import ai.qubittron.bastion.core.pricing.PriceBook;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import ai.qubittron.bastion.spi.ledger.AccountBalance;
 import ai.qubittron.bastion.spi.limit.RateLimits;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
@@ -21,22 +18,16 @@ import java.util.concurrent.ConcurrentMap;
 /** The admin backend of a single node: the in-memory key store, ledger, tiers and prices. Thread-safe. */
 public final class InMemoryAdminBackend implements AdminBackend {
 
-    private static final SecureRandom RANDOM = new SecureRandom();
-
     private final InMemoryApiKeyStore keys;
     private final InMemoryLedger ledger;
-    private final TierTable tiers;
-    private final PriceBook prices;
-    private final ModelCatalog catalog;
+    private final NodeSettings settings;
     private final ConcurrentMap<String, String> accountTiers = new ConcurrentHashMap<>();
 
     public InMemoryAdminBackend(InMemoryApiKeyStore keys, InMemoryLedger ledger, TierTable tiers, PriceBook prices,
                                 ModelCatalog catalog) {
         this.keys = keys;
         this.ledger = ledger;
-        this.tiers = tiers;
-        this.prices = prices;
-        this.catalog = catalog;
+        this.settings = new NodeSettings(tiers, prices, catalog);
     }
 
     /** Records an account that was opened on the ledger directly (e.g. the demo account). */
@@ -69,9 +60,7 @@ public final class InMemoryAdminBackend implements AdminBackend {
         if (tier == null) {
             throw new NoSuchElementException("no account '" + accountId + "'");
         }
-        byte[] id = new byte[8];
-        RANDOM.nextBytes(id);
-        String keyId = "key_" + HexFormat.of().formatHex(id);
+        String keyId = NodeSettings.newKeyId();
         String key = keys.create(new ApiPrincipal(keyId, accountId, tier, Set.of()));
         return new CreatedKey(keyId, key, accountId);
     }
@@ -92,17 +81,12 @@ public final class InMemoryAdminBackend implements AdminBackend {
 
     @Override
     public void setTier(String name, RateLimits limits) {
-        tiers.set(name, limits);
+        settings.setTier(name, limits);
     }
 
     @Override
     public String setPrice(String model, ModelPrice price) {
-        ModelInfo info = catalog.find(model);
-        if (info == null) {
-            throw new NoSuchElementException("no model '" + model + "' in the catalog");
-        }
-        prices.set(info.id(), price);
-        return info.id();
+        return settings.setPrice(model, price);
     }
 
     private AccountView view(String id) {

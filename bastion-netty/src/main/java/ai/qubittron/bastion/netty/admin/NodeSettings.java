@@ -1,0 +1,58 @@
+package ai.qubittron.bastion.netty.admin;
+
+import ai.qubittron.bastion.core.admission.TierTable;
+import ai.qubittron.bastion.core.catalog.ModelCatalog;
+import ai.qubittron.bastion.core.catalog.ModelInfo;
+import ai.qubittron.bastion.core.pricing.ModelPrice;
+import ai.qubittron.bastion.core.pricing.PriceBook;
+import ai.qubittron.bastion.spi.limit.RateLimits;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+
+/**
+ * What every admin backend edits the same way, whatever holds its accounts and keys: this node's tiers
+ * and prices (each node of a deployment is configured alike), and the ids of new keys. Thread-safe.
+ */
+public final class NodeSettings {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final TierTable tiers;
+    private final PriceBook prices;
+    private final ModelCatalog catalog;
+
+    public NodeSettings(TierTable tiers, PriceBook prices, ModelCatalog catalog) {
+        this.tiers = Objects.requireNonNull(tiers, "tiers");
+        this.prices = Objects.requireNonNull(prices, "prices");
+        this.catalog = Objects.requireNonNull(catalog, "catalog");
+    }
+
+    /** Sets (creates or changes) a tier's limits. */
+    public void setTier(String name, RateLimits limits) {
+        tiers.set(name, limits);
+    }
+
+    /**
+     * Sets a model's price; the model is named by its canonical id or an alias.
+     *
+     * @return the model's canonical id
+     * @throws NoSuchElementException when the catalog has no such model
+     */
+    public String setPrice(String model, ModelPrice price) {
+        ModelInfo info = catalog.find(model);
+        if (info == null) {
+            throw new NoSuchElementException("no model '" + model + "' in the catalog");
+        }
+        prices.set(info.id(), price);
+        return info.id();
+    }
+
+    /** A new key's public id: {@code key_} and 16 random hexadecimal digits. */
+    public static String newKeyId() {
+        byte[] id = new byte[8];
+        RANDOM.nextBytes(id);
+        return "key_" + HexFormat.of().formatHex(id);
+    }
+}

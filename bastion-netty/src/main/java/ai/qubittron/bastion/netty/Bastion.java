@@ -9,6 +9,7 @@ import ai.qubittron.bastion.core.scheduler.Scheduler;
 import ai.qubittron.bastion.core.scheduler.SchedulerConfig;
 import ai.qubittron.bastion.core.scheduler.WorkerState;
 import ai.qubittron.bastion.netty.internal.Admission;
+import ai.qubittron.bastion.netty.internal.Drain;
 import ai.qubittron.bastion.netty.internal.GatewayContext;
 import ai.qubittron.bastion.netty.internal.GatewayMeters;
 import ai.qubittron.bastion.netty.internal.GatewayPipeline;
@@ -290,15 +291,30 @@ public final class Bastion implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, closes every connection and stops the event loops; the workers' gauges leave the
-     * meter registry, the request meters stay (with their totals). Idempotent.
+     * Stops gracefully, draining for at most {@link Builder#drainTimeout} (default 10 s): see
+     * {@link #close(Duration)}.
      */
     @Override
-    public synchronized void close() {
+    public void close() {
+        close(config.drainTimeout);
+    }
+
+    /**
+     * Stops gracefully: stops accepting, closes idle connections at once and lets requests in flight,
+     * streams included, run to their end for at most {@code drain}; whatever is still running then ends
+     * with 503 {@code service_unavailable} or, for a stream already begun, a final
+     * {@code data: {"error":…}} event. Each request is settled exactly once either way (billed for what
+     * was delivered). Then it closes every connection and stops the event loops; the workers' gauges
+     * leave the meter registry, the request meters stay (with their totals). Blocks until done;
+     * idempotent.
+     *
+     * @return whether every request finished within the drain (none was cut)
+     */
+    public synchronized boolean close(Duration drain) {
+        Objects.requireNonNull(drain, "drain");
         if (group == null) {
-            return;
+            return true;
         }
-        context.meters().unbindWorkers();
         if (redirectServer != null) {
             redirectServer.close().syncUninterruptibly();
             redirectServer = null;
@@ -306,6 +322,8 @@ public final class Bastion implements AutoCloseable {
         if (server != null) {
             server.close().syncUninterruptibly();
         }
+        boolean clean = Drain.run(context, drain);
+        context.meters().unbindWorkers();
         if (probe != null) {
             probe.stop();
             probe = null;
@@ -317,6 +335,7 @@ public final class Bastion implements AutoCloseable {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         group = null;
         server = null;
+        return clean;
     }
 
     /**
@@ -356,6 +375,8 @@ public final class Bastion implements AutoCloseable {
         public static final Duration DEFAULT_SATURATION_WAIT = Duration.ofSeconds(5);
         /** Default interval of the scrape of each worker's {@code /metrics}: 100 ms. */
         public static final Duration DEFAULT_LOAD_PROBE_INTERVAL = Duration.ofMillis(100);
+        /** Default longest time {@link Bastion#close()} lets requests in flight finish: 10 s. */
+        public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(10);
         /** Default queued requests ({@code vllm:num_requests_waiting}) from which a worker is overloaded: 64. */
         public static final long DEFAULT_OVERLOAD_WAITING_REQUESTS = 64;
         /** Default KV-cache usage from which a worker with a queue is overloaded: 0.99. */
@@ -371,6 +392,7 @@ public final class Bastion implements AutoCloseable {
         private final Map<String, List<URI>> workers = new LinkedHashMap<>();
         private int maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
         private long maxUploadBytes = DEFAULT_MAX_UPLOAD_BYTES;
+        private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private int maxIdlePerWorker = DEFAULT_MAX_IDLE_PER_WORKER;
         private Duration upstreamIdleTimeout = DEFAULT_UPSTREAM_IDLE_TIMEOUT;
@@ -527,6 +549,18 @@ public final class Bastion implements AutoCloseable {
                 throw new IllegalArgumentException("maxUploadBytes: must be >= 1024, got " + maxUploadBytes);
             }
             this.maxUploadBytes = maxUploadBytes;
+            return this;
+        }
+
+        /**
+         * How long {@link Bastion#close()} lets requests in flight (streams included) finish before it ends
+         * them; default 10 s. Zero ends them at once.
+         */
+        public Builder drainTimeout(Duration timeout) {
+            if (timeout == null || timeout.isNegative()) {
+                throw new IllegalArgumentException("drainTimeout: must be >= 0, got " + timeout);
+            }
+            this.drainTimeout = timeout;
             return this;
         }
 
@@ -763,6 +797,7 @@ public final class Bastion implements AutoCloseable {
             Builder snapshot = new Builder();
             snapshot.host = host;
             snapshot.port = port;
+            snapshot.drainTimeout = drainTimeout;
             snapshot.ioThreads = ioThreads;
             snapshot.loadProbeInterval = loadProbeInterval;
             snapshot.overloadWaitingRequests = overloadWaitingRequests;

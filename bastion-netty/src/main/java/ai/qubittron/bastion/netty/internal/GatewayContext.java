@@ -1,5 +1,8 @@
 package ai.qubittron.bastion.netty.internal;
 
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
 import ai.qubittron.bastion.core.scheduler.Scheduler;
@@ -37,6 +40,9 @@ public final class GatewayContext {
     private final long requestReadTimeoutNanos;
     private final long clientIdleTimeoutNanos;
     private final FastThreadLocal<UpstreamPool> pools = new FastThreadLocal<>();
+    /** Every client connection, for the drain on close (a closed one leaves by itself). */
+    private final ChannelGroup connections = new DefaultChannelGroup("bastion-clients", GlobalEventExecutor.INSTANCE);
+    private volatile boolean draining;
     private final Admission admission;
     private final GatewayMeters meters;
 
@@ -99,6 +105,20 @@ public final class GatewayContext {
 
     int maxRequestBytes() {
         return maxRequestBytes;
+    }
+
+    /** Every open client connection. */
+    ChannelGroup connections() {
+        return connections;
+    }
+
+    /** Whether the gateway is shutting down: requests in flight finish, no new one is taken. */
+    boolean draining() {
+        return draining;
+    }
+
+    void startDraining() {
+        draining = true;
     }
 
     /** The largest upload (a transcription's multipart body). */

@@ -76,6 +76,7 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     /** How long a closing connection's unread input is drained after its last answer (see {@link #linger}). */
     static final long LINGER_MILLIS = 2000;
     private static final String LINGER = "linger";
+    static final String SHUTTING_DOWN = "The gateway is shutting down; retry the request.";
 
     /**
      * Stands in the request sequence for a request whose body was too large: the aggregator drops the
@@ -182,8 +183,14 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         }
         HttpRequest request = (HttpRequest) msg;
         long startNanos = System.nanoTime();
-        keepAlive = HttpUtil.isKeepAlive(request);
+        keepAlive = HttpUtil.isKeepAlive(request) && !gateway.draining();
         requestId = HttpResponses.newRequestId();
+        if (gateway.draining()) {
+            // (a request pipelined behind one in flight, or a new HTTP/2 stream, as the gateway stops)
+            ReferenceCountUtil.release(request);
+            respondUnavailable(SHUTTING_DOWN);
+            return;
+        }
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
             ReferenceCountUtil.release(request);
@@ -706,6 +713,26 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
             exchange = null;
             requestDone();
         }
+    }
+
+    /**
+     * The gateway is shutting down: an idle connection closes now, a busy one once its answer is written
+     * (the answer says {@code Connection: close}). Runs on the connection's event loop.
+     */
+    void drain() {
+        keepAlive = false;
+        if (!busy) {
+            ctx.close();
+        }
+    }
+
+    /** The drain's time is up: what is in flight ends with a 503 or a final error event, billed as it stands. */
+    void abandonForShutdown() {
+        Exchange current = exchange;
+        if (current != null) {
+            current.abandon(ErrorKind.SERVICE_UNAVAILABLE, SHUTTING_DOWN);
+        }
+        ctx.close();
     }
 
     private void requestDone() {

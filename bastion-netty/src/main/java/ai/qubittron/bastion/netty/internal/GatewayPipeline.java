@@ -92,6 +92,7 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        gateway.connections().add(ch);
         ChannelPipeline p = ch.pipeline();
         p.addLast(TIMEOUTS, new ClientTimeouts(gateway.requestReadTimeoutNanos(), gateway.clientIdleTimeoutNanos()));
         if (tls != null) {

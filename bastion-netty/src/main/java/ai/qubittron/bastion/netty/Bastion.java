@@ -14,6 +14,7 @@ import ai.qubittron.bastion.netty.internal.GatewayContext;
 import ai.qubittron.bastion.netty.internal.GatewayMeters;
 import ai.qubittron.bastion.netty.internal.GatewayPipeline;
 import ai.qubittron.bastion.netty.internal.LoadProbe;
+import ai.qubittron.bastion.netty.internal.Mount;
 import ai.qubittron.bastion.netty.internal.RedirectPipeline;
 import ai.qubittron.bastion.netty.internal.Tls;
 import ai.qubittron.bastion.netty.internal.Transport;
@@ -26,6 +27,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
@@ -76,6 +78,7 @@ public final class Bastion implements AutoCloseable {
     private Channel redirectServer;
     private EventLoopGroup probeGroup;
     private LoadProbe probe;
+    private boolean started;
 
     private Bastion(Builder config, GatewayContext context) {
         this.config = config;
@@ -102,12 +105,19 @@ public final class Bastion implements AutoCloseable {
      * @throws IllegalStateException when it was already started, or the address cannot be bound
      */
     public synchronized Bastion start() {
-        if (group != null) {
+        if (started) {
             throw new IllegalStateException("already started");
         }
-        Transport transport = Transport.best();
-        group = transport.newGroup(config.ioThreads, "bastion-io");
-        acceptGroup = transport.newGroup(1, "bastion-accept");
+        started = true;
+        Transport transport = config.sharedIo != null ? Transport.of(config.sharedIo) : Transport.best();
+        group = config.sharedIo != null ? config.sharedIo : transport.newGroup(config.ioThreads, "bastion-io");
+        acceptGroup = config.sharedAccept != null ? config.sharedAccept
+                : config.sharedIo != null ? config.sharedIo : transport.newGroup(1, "bastion-accept");
+        if (!config.listen) {
+            // mounted in a host's pipeline (see mount): the host's listener and loops serve it
+            startProbe(transport);
+            return this;
+        }
         try {
             server = new ServerBootstrap()
                     .group(acceptGroup, group)
@@ -139,17 +149,22 @@ public final class Bastion implements AutoCloseable {
             if (server != null) {
                 server.close().syncUninterruptibly();
             }
-            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            acceptGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            shutDownOwnGroups(0);
             group = null;
             acceptGroup = null;
+            started = false;
             int port = server == null ? config.port : config.redirectPort;
             server = null;
             throw new IllegalStateException("cannot listen on " + config.host + ":" + port + ": " + e.getMessage(), e);
         }
+        startProbe(transport);
+        return this;
+    }
+
+    private void startProbe(Transport transport) {
         if (config.loadProbeInterval.toNanos() > 0) {
             // a thread of its own: reading workers' metrics must never delay a relay
-            probeGroup = transport.newGroup(1, "bastion-probe");
+            probeGroup = Transport.best().newGroup(1, "bastion-probe");
             probe = new LoadProbe(probeGroup.next(), transport, context.scheduler(), config.loadProbeInterval.toNanos(),
                     config.overloadWaitingRequests, config.overloadKvCacheUsage);
             probe.start();
@@ -159,7 +174,32 @@ public final class Bastion implements AutoCloseable {
                 context.meters().bindWorker(model.id(), worker);
             }
         }
-        return this;
+    }
+
+    /** Shuts down the event loop groups the gateway made (never a host's). */
+    private void shutDownOwnGroups(long quietSeconds) {
+        if (acceptGroup != null && acceptGroup != config.sharedAccept && acceptGroup != config.sharedIo) {
+            acceptGroup.shutdownGracefully(0, Math.max(quietSeconds, 0), TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (group != null && group != config.sharedIo) {
+            group.shutdownGracefully(0, Math.max(quietSeconds, 0), TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    /**
+     * A handler that mounts this gateway under {@code prefix} in a host's own Netty HTTP/1.1 pipeline:
+     * add it right after the host's {@code HttpServerCodec}, before the host's handlers. Requests under
+     * the prefix ({@code /llm/v1/chat/completions} for {@code /llm}) are served by the gateway, the
+     * prefix taken off; every other request goes on to the host's handlers untouched. One new handler
+     * per connection (it is not sharable); the gateway must be started, usually with
+     * {@link Builder#listen(boolean) listen(false)}. Its upstream connections run on the host's event
+     * loops.
+     */
+    public ChannelHandler mount(String prefix) {
+        if (!started) {
+            throw new IllegalStateException("not started: call start() (with listen(false) for a mounted gateway) first");
+        }
+        return new Mount(context, prefix);
     }
 
     /** The bound address; the port is the real one when {@link Builder#port(int)} was 0. */
@@ -221,7 +261,7 @@ public final class Bastion implements AutoCloseable {
             // one at a time, and ordered with start() and close(), which bind and unbind every worker:
             // a worker removed and added again under the same name must end with its own gauges
             WorkerState state = context.scheduler().addWorker(id, worker.uri().toString(), worker);
-            if (group != null) {
+            if (started) {
                 context.meters().bindWorker(id, state);
             }
         }
@@ -312,9 +352,10 @@ public final class Bastion implements AutoCloseable {
      */
     public synchronized boolean close(Duration drain) {
         Objects.requireNonNull(drain, "drain");
-        if (group == null) {
+        if (!started) {
             return true;
         }
+        started = false;
         if (redirectServer != null) {
             redirectServer.close().syncUninterruptibly();
             redirectServer = null;
@@ -330,9 +371,8 @@ public final class Bastion implements AutoCloseable {
             probeGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             probeGroup = null;
         }
-        acceptGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        shutDownOwnGroups(2);
         acceptGroup = null;
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         group = null;
         server = null;
         return clean;
@@ -393,6 +433,9 @@ public final class Bastion implements AutoCloseable {
         private int maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
         private long maxUploadBytes = DEFAULT_MAX_UPLOAD_BYTES;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
+        private EventLoopGroup sharedAccept;
+        private EventLoopGroup sharedIo;
+        private boolean listen = true;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private int maxIdlePerWorker = DEFAULT_MAX_IDLE_PER_WORKER;
         private Duration upstreamIdleTimeout = DEFAULT_UPSTREAM_IDLE_TIMEOUT;
@@ -549,6 +592,26 @@ public final class Bastion implements AutoCloseable {
                 throw new IllegalArgumentException("maxUploadBytes: must be >= 1024, got " + maxUploadBytes);
             }
             this.maxUploadBytes = maxUploadBytes;
+            return this;
+        }
+
+        /**
+         * Runs the gateway on a host's event loops instead of its own: {@code io} serves the connections
+         * (and the upstream connections), {@code accept} accepts ({@code null}: {@code io} does). The
+         * gateway never shuts them down; their transport (epoll or NIO) is the gateway's too.
+         */
+        public Builder eventLoopGroups(EventLoopGroup accept, EventLoopGroup io) {
+            this.sharedIo = Objects.requireNonNull(io, "io");
+            this.sharedAccept = accept;
+            return this;
+        }
+
+        /**
+         * Whether {@link Bastion#start()} opens the gateway's own listener (default {@code true});
+         * {@code false} for a gateway only {@link Bastion#mount mounted} in a host's pipeline.
+         */
+        public Builder listen(boolean listen) {
+            this.listen = listen;
             return this;
         }
 
@@ -798,6 +861,9 @@ public final class Bastion implements AutoCloseable {
             snapshot.host = host;
             snapshot.port = port;
             snapshot.drainTimeout = drainTimeout;
+            snapshot.sharedAccept = sharedAccept;
+            snapshot.sharedIo = sharedIo;
+            snapshot.listen = listen;
             snapshot.ioThreads = ioThreads;
             snapshot.loadProbeInterval = loadProbeInterval;
             snapshot.overloadWaitingRequests = overloadWaitingRequests;

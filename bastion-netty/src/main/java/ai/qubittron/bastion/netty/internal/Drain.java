@@ -35,7 +35,8 @@ public final class Drain {
         ChannelGroup connections = gateway.connections();
         long deadline = System.nanoTime() + timeout.toNanos();
         await(each(connections, Drain::finish));
-        while (!connections.isEmpty() && System.nanoTime() < deadline) {
+        boolean clean = !busy(connections);
+        while (!clean && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(POLL_MILLIS);
             } catch (InterruptedException e) {
@@ -44,10 +45,15 @@ public final class Drain {
             }
             // an HTTP/2 connection closes once its last stream has ended
             await(each(connections, Drain::closeIfIdle));
+            clean = !busy(connections);
         }
-        boolean clean = connections.isEmpty();
         await(each(connections, Drain::cut));
-        connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        // (a mounted gateway's connections are its host's: they stay open)
+        for (Channel ch : connections) {
+            if (ch.pipeline().get(Mount.class) == null) {
+                ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+            }
+        }
         return clean;
     }
 
@@ -61,6 +67,28 @@ public final class Drain {
             done.add(ch.eventLoop().submit(() -> step.run(ch)));
         }
         return done;
+    }
+
+    /** Whether a request of the gateway's is still in flight on some connection. */
+    private static boolean busy(ChannelGroup connections) {
+        List<Future<Boolean>> answers = new ArrayList<>();
+        for (Channel ch : connections) {
+            answers.add(ch.eventLoop().submit(() -> {
+                GatewayHandler http1 = ch.pipeline().get(GatewayHandler.class);
+                Http2FrameCodec http2 = ch.pipeline().get(Http2FrameCodec.class);
+                return (http1 != null && http1.busy()) || (http2 != null && http2.connection().numActiveStreams() > 0)
+                        || ch.pipeline().get("linger") != null;
+            }));
+        }
+        for (Future<Boolean> answer : answers) {
+            if (!answer.awaitUninterruptibly(2, TimeUnit.SECONDS) || !answer.isSuccess() || answer.getNow()) {
+                // (a connection that closed meanwhile fails its task: it is not busy)
+                if (answer.isSuccess() || !answer.isDone()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static void await(List<Future<?>> steps) {

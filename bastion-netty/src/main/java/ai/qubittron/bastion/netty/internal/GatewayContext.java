@@ -144,7 +144,8 @@ public final class GatewayContext {
     UpstreamPool pool(EventLoop loop) {
         UpstreamPool pool = pools.get();
         if (pool == null) {
-            pool = new UpstreamPool(loop, transport, connectTimeoutMillis, maxIdlePerWorker, upstreamIdleTimeoutMillis);
+            // the loop's own transport: a host's loops (a shared group, a mounted gateway) may be NIO
+            pool = new UpstreamPool(loop, Transport.of(loop), connectTimeoutMillis, maxIdlePerWorker, upstreamIdleTimeoutMillis);
             pools.set(pool);
         }
         return pool;

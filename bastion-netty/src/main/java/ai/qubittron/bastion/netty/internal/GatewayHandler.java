@@ -113,8 +113,16 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     private String meterModel = GatewayMeters.NO_MODEL;
     private GatewayMeters.EndpointTag meterEndpoint = GatewayMeters.EndpointTag.OTHER;
 
+    /** Whether the gateway is mounted in a host's pipeline: the connection is the host's, not closed for drains. */
+    private final boolean mounted;
+
     GatewayHandler(GatewayContext gateway) {
+        this(gateway, false);
+    }
+
+    GatewayHandler(GatewayContext gateway, boolean mounted) {
         this.gateway = gateway;
+        this.mounted = mounted;
     }
 
     @Override
@@ -129,6 +137,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Mount.Passthrough) {
+            // a request of the host's, for the host's handlers after the mounted gateway
+            ctx.fireChannelRead(msg);
+            return;
+        }
         if (bodyOpen && msg instanceof HttpContent content && !(msg instanceof HttpRequest)) {
             // the rest of the upload being answered
             uploadContent(content);
@@ -720,6 +733,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
      * (the answer says {@code Connection: close}). Runs on the connection's event loop.
      */
     void drain() {
+        if (mounted) {
+            // the host's connection: it stays; the gateway's next request there gets 503
+            return;
+        }
         keepAlive = false;
         if (!busy) {
             ctx.close();
@@ -732,7 +749,9 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         if (current != null) {
             current.abandon(ErrorKind.SERVICE_UNAVAILABLE, SHUTTING_DOWN);
         }
-        ctx.close();
+        if (!mounted) {
+            ctx.close();
+        }
     }
 
     private void requestDone() {
@@ -783,6 +802,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (mounted && !busy) {
+            // nothing of the gateway's in flight: the host's handlers decide
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
         if (cause instanceof DecoderException && !(cause instanceof PrematureChannelClosureException)) {
             // bytes a decoder could not make sense of (e.g. a Content-Length that is no number): the client's
             // fault, and the framing is lost, so answer 400 if nothing is being answered, then close

@@ -175,6 +175,11 @@ public final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
         }));
     }
 
+    /** The body aggregator of a gateway's pipeline (also a mounted gateway's). */
+    static HttpObjectAggregator bodyAggregator(GatewayContext gateway) {
+        return new BodyAggregator(gateway.maxRequestBytes());
+    }
+
     private void addHttpCodec(ChannelPipeline p) {
         p.addLast(HTTP_CODEC, new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_CHUNK_SIZE));
         p.addLast(HEAD_AUTH, new HeadAuthenticator(gateway));

@@ -1,6 +1,7 @@
 package ai.qubittron.bastion.netty.internal;
 
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -21,6 +22,14 @@ public enum Transport {
     EPOLL, NIO;
 
     private static final Transport BEST = Epoll.isAvailable() ? EPOLL : NIO;
+
+    /**
+     * The transport of a group's event loops (a host's, when the gateway shares them): epoll when they
+     * run on epoll, else NIO.
+     */
+    public static Transport of(EventLoopGroup group) {
+        return group instanceof IoEventLoopGroup io && Epoll.isAvailable() && io.isIoType(EpollIoHandler.class) ? EPOLL : NIO;
+    }
 
     /** The best transport on this machine. */
     public static Transport best() {

@@ -428,7 +428,7 @@ public final class Bastion implements AutoCloseable {
         private int port = DEFAULT_PORT;
         private int ioThreads = Runtime.getRuntime().availableProcessors();
         private ModelCatalog catalog = ModelCatalog.defaults();
-        private ApiKeyStore keyStore = new InMemoryApiKeyStore();
+        private ApiKeyStore keyStore;
         private final Map<String, List<URI>> workers = new LinkedHashMap<>();
         private int maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
         private long maxUploadBytes = DEFAULT_MAX_UPLOAD_BYTES;
@@ -551,7 +551,10 @@ public final class Bastion implements AutoCloseable {
             return this;
         }
 
-        /** Where API keys are checked; default an empty {@link InMemoryApiKeyStore}. */
+        /**
+         * Where API keys are checked; default the one discovered with {@link java.util.ServiceLoader} (see
+         * {@link #discovery}), else an empty {@link InMemoryApiKeyStore}.
+         */
         public Builder keyStore(ApiKeyStore keyStore) {
             this.keyStore = Objects.requireNonNull(keyStore, "keyStore");
             return this;
@@ -847,6 +850,9 @@ public final class Bastion implements AutoCloseable {
                 }
             });
             ClassLoader loader = Bastion.class.getClassLoader();
+            ApiKeyStore keyStore = this.keyStore != null ? this.keyStore
+                    : discovery ? SpiLoader.load(ApiKeyStore.class, loader).orElseGet(InMemoryApiKeyStore::new)
+                    : new InMemoryApiKeyStore();
             RateLimiter limiter = rateLimiter != null || !discovery ? rateLimiter
                     : SpiLoader.load(RateLimiter.class, loader).orElse(null);
             Ledger credit = ledger != null || !discovery ? ledger : SpiLoader.load(Ledger.class, loader).orElse(null);

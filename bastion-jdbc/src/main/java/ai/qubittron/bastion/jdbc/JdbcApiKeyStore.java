@@ -9,11 +9,13 @@ import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.stream.Collectors;
 
 /**
  * An {@link ApiKeyStore} in PostgreSQL ({@code bastion_api_keys}), shared by every gateway node that uses
@@ -49,8 +51,10 @@ public final class JdbcApiKeyStore implements ApiKeyStore {
                         return Optional.empty();
                     }
                     Array models = r.getArray(4);
-                    return Optional.of(new ApiPrincipal(r.getString(1), r.getString(2), r.getString(3),
-                            Set.of((String[]) models.getArray())));
+                    // (a row edited by hand may repeat a model, or hold a null)
+                    Set<String> allowed = Arrays.stream((String[]) models.getArray()).filter(Objects::nonNull)
+                            .collect(Collectors.toUnmodifiableSet());
+                    return Optional.of(new ApiPrincipal(r.getString(1), r.getString(2), r.getString(3), allowed));
                 }
             }
         });

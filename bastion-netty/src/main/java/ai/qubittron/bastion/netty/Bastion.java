@@ -109,6 +109,7 @@ public final class Bastion implements AutoCloseable {
             throw new IllegalStateException("already started");
         }
         started = true;
+        context.stopDraining();
         Transport transport = config.sharedIo != null ? Transport.of(config.sharedIo) : Transport.best();
         group = config.sharedIo != null ? config.sharedIo : transport.newGroup(config.ioThreads, "bastion-io");
         acceptGroup = config.sharedAccept != null ? config.sharedAccept

@@ -291,6 +291,24 @@ class AudioUploadTest {
         assertGatewayStillServes();
     }
 
+    @Test
+    void aSecondModelFieldFailsTheUploadAndNothingIsBilled() throws Exception {
+        // admitted and priced as the first, but a worker may read the last: refused, as repeated JSON fields are
+        byte[] audio = audio(200_000);
+        byte[] twice;
+        try (ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            out.write(("--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-large-v3\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(multipart(audio, "openai/whisper-large-v3", false));
+            twice = out.toByteArray();
+        }
+        AccountBalance before = balance();
+        assertError(upload(HttpRequest.BodyPublishers.ofByteArray(twice)), 400, "invalid_request", "'model' is repeated");
+        assertThat(balance().spentMicros()).isEqualTo(before.spentMicros());
+        assertThat(balance().reservedMicros()).isZero();
+        assertGatewayStillServes();
+    }
+
     private static void assertGatewayStillServes() throws Exception {
         HttpResponse<String> ok = http.send(upload(HttpRequest.BodyPublishers.ofByteArray(
                 multipart(audio(5000), "whisper-large-v3", false))), HttpResponse.BodyHandlers.ofString());

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -58,6 +59,11 @@ public final class CachingApiKeyStore implements ApiKeyStore, AutoCloseable {
     private final StatefulRedisPubSubConnection<String, String> listening;
     private final StatefulRedisConnection<String, String> publishing;
     private final ConcurrentMap<String, Entry> byHash = new ConcurrentHashMap<>();
+    /**
+     * Moves on with every revocation and every drop of the cache: a lookup that began before one does not
+     * put its (maybe revoked) answer in the cache.
+     */
+    private final AtomicLong generation = new AtomicLong();
 
     private CachingApiKeyStore(ApiKeyStore store, Duration ttl, int maxEntries, String channel, RedisClient client) {
         this.store = store;
@@ -78,6 +84,7 @@ public final class CachingApiKeyStore implements ApiKeyStore, AutoCloseable {
             @Override
             public void subscribed(String to, long count) {
                 // the first subscription, or one after a reconnection: announcements may have been missed
+                generation.incrementAndGet();
                 byHash.clear();
             }
         });
@@ -121,8 +128,9 @@ public final class CachingApiKeyStore implements ApiKeyStore, AutoCloseable {
         if (cached != null && now - cached.expiresAtNanos < 0) {
             return CompletableFuture.completedFuture(Optional.of(cached.principal));
         }
+        long asked = generation.get();
         return store.authenticate(presentedKey).thenApply(principal -> {
-            if (principal.isPresent()) {
+            if (principal.isPresent() && generation.get() == asked) {
                 if (byHash.size() >= maxEntries) {
                     byHash.clear();
                 }
@@ -150,6 +158,7 @@ public final class CachingApiKeyStore implements ApiKeyStore, AutoCloseable {
     }
 
     private void forget(String keyId) {
+        generation.incrementAndGet();
         byHash.values().removeIf(entry -> entry.principal.keyId().equals(keyId));
     }
 

@@ -31,6 +31,8 @@ public final class MultipartScanner {
     public static final int FAILED = 2;
     /** {@link #feed} result: the body's closing delimiter came and the field was not in it. */
     public static final int ABSENT = 3;
+    /** {@link #feed} result, after {@link #FOUND}: the body's closing delimiter came, without the field again. */
+    public static final int COMPLETE = 4;
 
     /** Longest boundary RFC 2046 allows. */
     public static final int MAX_BOUNDARY = 70;
@@ -127,11 +129,13 @@ public final class MultipartScanner {
 
     /**
      * Reads the next bytes of the body (its readable bytes; the reader index is not moved). Once it has
-     * answered {@link #FOUND}, {@link #FAILED} or {@link #ABSENT}, later calls answer the same and read
-     * nothing.
+     * answered {@link #FOUND}, it goes on reading the rest when fed, answering {@link #FOUND} while the
+     * field does not come again, {@link #FAILED} if it does (a field repeated: the gateway and the worker
+     * could read different values) or the rest is not well-formed, {@link #COMPLETE} at the closing
+     * delimiter. {@link #FAILED}, {@link #ABSENT} and {@link #COMPLETE} are final.
      */
     public int feed(ByteBuf chunk) {
-        if (result != MORE || !chunk.isReadable()) {
+        if ((result != MORE && result != FOUND) || !chunk.isReadable()) {
             return result;
         }
         chunk.forEachByte(chunk.readerIndex(), chunk.readableBytes(), processor);
@@ -181,7 +185,7 @@ public final class MultipartScanner {
             // while a byte is stepped, offset is its place in the body
             step(b);
             offset++;
-            return result == MORE;
+            return result == MORE || (result == FOUND && state != STOPPED);
         }
     }
 
@@ -232,7 +236,7 @@ public final class MultipartScanner {
         if (closing) {
             if (lineBytes == 2 && b == '-') {
                 state = EPILOGUE;
-                result = ABSENT;
+                result = result == FOUND ? COMPLETE : ABSENT;
             } else {
                 fail("A multipart delimiter is followed by '-' but not by '--'.");
             }
@@ -258,6 +262,10 @@ public final class MultipartScanner {
                 && headers.charAt(n - 2) == '\r' && headers.charAt(n - 1) == '\n');
         if (emptyLine) {
             capturing = field.equals(nameOf(headers));
+            if (capturing && result == FOUND) {
+                fail("The multipart field '" + field + "' is repeated.");
+                return;
+            }
             captured = 0;
             state = BODY;
             if (capturing) {
@@ -282,7 +290,9 @@ public final class MultipartScanner {
             valueEnd = valueStart + length;
             found = new String(value, 0, length, StandardCharsets.UTF_8);
             result = FOUND;
-            state = STOPPED;
+            capturing = false;
+            // reads on: a second field of the name fails the body
+            startDelimiterLine();
             return;
         }
         startDelimiterLine();
@@ -295,18 +305,48 @@ public final class MultipartScanner {
             if (colon < 0 || !line.substring(0, colon).trim().equalsIgnoreCase("content-disposition")) {
                 continue;
             }
-            String[] params = line.substring(colon + 1).split(";");
-            for (int i = 1; i < params.length; i++) {
-                String p = params[i].trim();
-                int eq = p.indexOf('=');
-                if (eq > 0 && p.substring(0, eq).trim().toLowerCase(Locale.ROOT).equals("name")) {
-                    String name = p.substring(eq + 1).trim();
-                    if (name.length() >= 2 && name.charAt(0) == '"' && name.charAt(name.length() - 1) == '"') {
-                        name = name.substring(1, name.length() - 1);
-                    }
-                    return name;
-                }
+            return parameter(line.substring(colon + 1), "name");
+        }
+        return null;
+    }
+
+    /** A parameter of a header value ({@code form-data; name="a;b"; filename=x}), quotes respected. */
+    private static String parameter(String value, String wanted) {
+        int i = value.indexOf(';');
+        while (i >= 0 && i < value.length()) {
+            int start = i + 1;
+            int eq = value.indexOf('=', start);
+            if (eq < 0) {
+                return null;
             }
+            String key = value.substring(start, eq).trim().toLowerCase(Locale.ROOT);
+            int at = eq + 1;
+            while (at < value.length() && value.charAt(at) == ' ') {
+                at++;
+            }
+            String parsed;
+            int next;
+            if (at < value.length() && value.charAt(at) == '"') {
+                StringBuilder quoted = new StringBuilder();
+                int k = at + 1;
+                while (k < value.length() && value.charAt(k) != '"') {
+                    char c = value.charAt(k);
+                    if (c == '\\' && k + 1 < value.length()) {
+                        c = value.charAt(++k);
+                    }
+                    quoted.append(c);
+                    k++;
+                }
+                parsed = quoted.toString();
+                next = value.indexOf(';', k);
+            } else {
+                next = value.indexOf(';', at);
+                parsed = (next < 0 ? value.substring(at) : value.substring(at, next)).trim();
+            }
+            if (key.equals(wanted)) {
+                return parsed;
+            }
+            i = next;
         }
         return null;
     }

@@ -87,6 +87,31 @@ class MultipartScannerTest {
     }
 
     @Test
+    void aRepeatedFieldFailsTheBodyAndTheRestIsReadToItsEnd() {
+        byte[] twice = form("model", "cheap", "file", "abc", "model", "dear").getBytes(StandardCharsets.US_ASCII);
+        MultipartScanner scanner = new MultipartScanner(B, "model", 256);
+        int split = 100;
+        assertThat(scanner.feed(Unpooled.wrappedBuffer(twice, 0, split))).isEqualTo(MultipartScanner.FOUND);
+        assertThat(scanner.value()).isEqualTo("cheap");
+        assertThat(scanner.feed(Unpooled.wrappedBuffer(twice, split, twice.length - split))).isEqualTo(MultipartScanner.FAILED);
+        assertThat(scanner.error()).contains("'model' is repeated");
+
+        byte[] once = form("model", "cheap", "file", "abc").getBytes(StandardCharsets.US_ASCII);
+        MultipartScanner complete = new MultipartScanner(B, "model", 256);
+        assertThat(complete.feed(Unpooled.wrappedBuffer(once))).isEqualTo(MultipartScanner.COMPLETE);
+        assertThat(complete.value()).isEqualTo("cheap");
+    }
+
+    @Test
+    void aQuotedParameterThatLooksLikeTheNameIsNotTheName() {
+        String body = "--" + B + "\r\nContent-Disposition: form-data; filename=\"x; name=model; y\"; name=\"file\"\r\n\r\n"
+                + "audio\r\n--" + B + "\r\nContent-Disposition: form-data; name=\"mo\\\"del\"\r\n\r\nnot it\r\n--" + B
+                + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nreal\r\n--" + B + "--\r\n";
+        MultipartScanner scanner = scan(body.getBytes(StandardCharsets.US_ASCII), 7);
+        assertThat(scanner.value()).isEqualTo("real");
+    }
+
+    @Test
     void parsesTheBoundaryOfAContentType() {
         assertThat(MultipartScanner.boundaryOf("multipart/form-data; boundary=abc")).isEqualTo("abc");
         assertThat(MultipartScanner.boundaryOf("Multipart/Form-Data;charset=utf-8; BOUNDARY=\"a b:c\"")).isEqualTo("a b:c");

@@ -767,7 +767,9 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         }
         // once sent, the request cost the worker its prompt at least, and relayed tokens were delivered;
         // but an answer that was an error (being drained, or a buffered 4xx) is not billed
-        bill(state == State.AWAITING_HEAD || state == State.STREAMING || state == State.PASSING
+        // (an upload the worker does not have whole yet has cost it nothing billable)
+        bill((state == State.AWAITING_HEAD && (upload == null || upload.fullySent())) || state == State.STREAMING
+                || state == State.PASSING
                 || (state == State.BUFFERING && upstreamStatus.codeClass() == HttpStatusClass.SUCCESS));
         cancelTimer();
         lease.close();

@@ -121,6 +121,11 @@ public final class GatewayContext {
         draining = true;
     }
 
+    /** A gateway started again after a stop takes requests again. */
+    public void stopDraining() {
+        draining = false;
+    }
+
     /** The largest upload (a transcription's multipart body). */
     long maxUploadBytes() {
         return maxUploadBytes;

@@ -196,7 +196,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         }
         HttpRequest request = (HttpRequest) msg;
         long startNanos = System.nanoTime();
-        keepAlive = HttpUtil.isKeepAlive(request) && !gateway.draining();
+        // (a mounted gateway's connection is the host's: a drain does not end it)
+        keepAlive = HttpUtil.isKeepAlive(request) && (mounted || !gateway.draining());
         requestId = HttpResponses.newRequestId();
         if (gateway.draining()) {
             // (a request pipelined behind one in flight, or a new HTTP/2 stream, as the gateway stops)
@@ -308,6 +309,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         while (bodyOpen && pending.peek() instanceof HttpContent content && !(content instanceof HttpRequest)) {
             pending.poll();
             uploadContent(content);
+        }
+        if (bodyOpen && upload != null) {
+            // a pipelined upload began with reading paused (see channelRead): read on to its model field
+            upload.resumeScanning();
         }
     }
 

@@ -123,14 +123,16 @@ final class HeadAuthenticator extends ChannelInboundHandlerAdapter {
             releaseHeld();
             return;
         }
+        // resumed before what was held goes on, so that a handler after this one may pause reading again
+        // (an upload that finds its model field among the held parts pauses for its admission)
+        if (pausedReading) {
+            pausedReading = false;
+            ctx.channel().config().setAutoRead(true);
+        }
         decided(head, verdict);
         Object next;
         while (!asking && (next = held.poll()) != null) {
             read(next);
-        }
-        if (!asking && pausedReading) {
-            pausedReading = false;
-            ctx.channel().config().setAutoRead(true);
         }
     }
 

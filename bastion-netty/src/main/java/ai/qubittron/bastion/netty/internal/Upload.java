@@ -160,6 +160,11 @@ final class Upload {
             return;
         }
         int scanned = scanner.feed(content.content());
+        if (phase == Phase.ADMITTING && scanned == MultipartScanner.FAILED) {
+            content.release();
+            listener.uploadFailed(400, "We could not parse the multipart/form-data body: " + scanner.error());
+            return;
+        }
         hold(content.content());
         if (phase != Phase.SCANNING) {
             return;
@@ -168,7 +173,8 @@ final class Upload {
             scanned = scanner.finish();
         }
         switch (scanned) {
-            case MultipartScanner.FOUND -> {
+            case MultipartScanner.FOUND, MultipartScanner.COMPLETE -> {
+                // (COMPLETE: the whole form, model and closing delimiter, came in what was read so far)
                 phase = Phase.ADMITTING;
                 model = scanner.value();
                 client.config().setAutoRead(false);
@@ -302,9 +308,21 @@ final class Upload {
     }
 
     private void forward(HttpContent content) {
+        if (scanner.feed(content.content()) == MultipartScanner.FAILED) {
+            // e.g. a second model field: the gateway and the worker could read different ones
+            content.release();
+            listener.uploadFailed(400, "We could not parse the multipart/form-data body: " + scanner.error());
+            return;
+        }
         Channel ch = upstream;
         if (ch == null || !ch.isActive()) {
-            content.release();
+            if (!liveSent) {
+                // the connection went before any of the rest was sent: keep it with what is held, so the
+                // request can still go whole to another connection (sendTo sends all that is held)
+                hold(content.content());
+            } else {
+                content.release();
+            }
             return;
         }
         liveSent = true;
@@ -313,6 +331,13 @@ final class Upload {
         ch.writeAndFlush(content).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         if (!ch.isWritable()) {
             client.config().setAutoRead(false);
+        }
+    }
+
+    /** Reads on while the model field has not come (a pipelined upload starts with reading paused). */
+    void resumeScanning() {
+        if (phase == Phase.SCANNING && spooling <= MAX_SPOOLING_BYTES / 2) {
+            client.config().setAutoRead(true);
         }
     }
 

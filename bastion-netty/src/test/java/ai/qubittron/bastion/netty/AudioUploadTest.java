@@ -292,6 +292,30 @@ class AudioUploadTest {
     }
 
     @Test
+    void anUploadPipelinedBehindAnotherRequestIsAnsweredInTurn() throws Exception {
+        byte[] form = multipart(audio(300_000), "whisper-large-v3", false);
+        try (Socket socket = new Socket("127.0.0.1", gateway.port())) {
+            socket.setSoTimeout(20_000);
+            OutputStream out = socket.getOutputStream();
+            // two uploads written together: the second arrives while the first is relayed, and waits its
+            // turn with reading paused; it must read on to its model field once its turn comes
+            String head = "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key
+                    + "\r\nContent-Type: multipart/form-data; boundary=" + BOUNDARY + "\r\nContent-Length: " + form.length
+                    + "\r\n\r\n";
+            out.write(head.getBytes(StandardCharsets.US_ASCII));
+            out.write(form);
+            out.write(head.getBytes(StandardCharsets.US_ASCII));
+            out.write(form);
+            out.flush();
+            InputStream in = socket.getInputStream();
+            assertThat(readResponse(in)).startsWith("HTTP/1.1 200 ").contains("hello world");
+            assertThat(readResponse(in)).startsWith("HTTP/1.1 200 ").contains("hello world");
+        }
+        assertThat(receivedDigest.get()).isEqualTo(sha256(form));
+        assertThat(requests.get()).isEqualTo(2);
+    }
+
+    @Test
     void aSecondModelFieldFailsTheUploadAndNothingIsBilled() throws Exception {
         // admitted and priced as the first, but a worker may read the last: refused, as repeated JSON fields are
         byte[] audio = audio(200_000);

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -60,21 +61,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--workers", defaultValue = "2", description = "Simulated workers, each serving every model (default: ${DEFAULT-VALUE}).")
     int workers;
 
-    @Option(names = "--inter-token-millis", defaultValue = "20",
-            description = "Simulated time between output tokens, ms (default: ${DEFAULT-VALUE}).")
-    int interTokenMillis;
-
-    @Option(names = "--prefill-micros-per-token", defaultValue = "200",
-            description = "Simulated prompt processing time per token, µs (default: ${DEFAULT-VALUE}).")
-    int prefillMicrosPerToken;
-
-    @Option(names = "--transcription-micros-per-audio-second", defaultValue = "10000",
-            description = "Simulated time to transcribe one second of audio, µs (default: ${DEFAULT-VALUE}, 100 times real time).")
-    int transcriptionMicrosPerAudioSecond;
-
-    @Option(names = "--speech-micros-per-audio-second", defaultValue = "20000",
-            description = "Simulated time to synthesise one second of speech, µs (default: ${DEFAULT-VALUE}, 50 times real time).")
-    int speechMicrosPerAudioSecond;
+    @Mixin
+    SimSpeedOptions speeds = new SimSpeedOptions();
 
     @Option(names = "--io-threads", description = "Gateway event loop threads (default: the number of processors).")
     Integer ioThreads;
@@ -102,12 +90,7 @@ final class DemoCommand implements Callable<Integer> {
             System.err.println("--workers must be at least 1");
             return 2;
         }
-        SimConfig simConfig = SimConfig.builder()
-                .interTokenMillis(interTokenMillis)
-                .prefillMicrosPerToken(prefillMicrosPerToken)
-                .transcriptionMicrosPerAudioSecond(transcriptionMicrosPerAudioSecond)
-                .speechMicrosPerAudioSecond(speechMicrosPerAudioSecond)
-                .build();
+        SimConfig simConfig = speeds.config().build();
         String token = adminToken != null && !adminToken.isEmpty() ? adminToken : ApiKeyHash.newKey().substring(4);
         if (token.length() < 16) {
             System.err.println("--admin-token must have at least 16 characters");

@@ -2,12 +2,12 @@ package ai.qubittron.bastion.server;
 
 import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
-import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code bastion sim}: one simulated GPU worker, for benchmarks and trying the gateway against it. */
@@ -23,20 +23,8 @@ final class SimCommand implements Callable<Integer> {
     @Option(names = "--models", split = ",", description = "Models to serve (default: every model of the default catalog).")
     List<String> models;
 
-    @Option(names = "--inter-token-millis", defaultValue = "20", description = "Time between output tokens, ms (default: ${DEFAULT-VALUE}).")
-    int interTokenMillis;
-
-    @Option(names = "--prefill-micros-per-token", defaultValue = "200",
-            description = "Prompt processing time per token, µs (default: ${DEFAULT-VALUE}).")
-    int prefillMicrosPerToken;
-
-    @Option(names = "--transcription-micros-per-audio-second", defaultValue = "10000",
-            description = "Simulated time to transcribe one second of audio, µs (default: ${DEFAULT-VALUE}, 100 times real time).")
-    int transcriptionMicrosPerAudioSecond;
-
-    @Option(names = "--speech-micros-per-audio-second", defaultValue = "20000",
-            description = "Simulated time to synthesise one second of speech, µs (default: ${DEFAULT-VALUE}, 50 times real time).")
-    int speechMicrosPerAudioSecond;
+    @Mixin
+    SimSpeedOptions speeds = new SimSpeedOptions();
 
     @Option(names = "--max-running", defaultValue = "64", description = "Sequences decoded at once (default: ${DEFAULT-VALUE}).")
     int maxRunning;
@@ -52,13 +40,7 @@ final class SimCommand implements Callable<Integer> {
                 .port(port)
                 .models(served)
                 .seed(seed)
-                .config(SimConfig.builder()
-                        .interTokenMillis(interTokenMillis)
-                        .prefillMicrosPerToken(prefillMicrosPerToken)
-                        .transcriptionMicrosPerAudioSecond(transcriptionMicrosPerAudioSecond)
-                        .speechMicrosPerAudioSecond(speechMicrosPerAudioSecond)
-                        .maxRunning(maxRunning)
-                        .build())
+                .config(speeds.config().maxRunning(maxRunning).build())
                 .build()
                 .start();
         CountDownLatch stopped = new CountDownLatch(1);

@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Buffers: each chunk is allocated from the channel's allocator and handed to {@code Channel.write},
  * which takes ownership; nothing is retained here.
  */
-final class SpeechStream implements InFlightResponse {
+final class SpeechStream extends TimedAnswer {
 
     /** Audio per HTTP chunk. */
     static final int CHUNK_MILLIS = 250;
@@ -40,7 +40,6 @@ final class SpeechStream implements InFlightResponse {
     /** One period of the tone: 400 Hz is 60 samples at 24 kHz, so the table repeats seamlessly. */
     private static final short[] TONE = tone(400, 1_000);
 
-    private final SimEngine engine;
     private final Channel channel;
     private final SpeechRequest request;
     private final ModelState model;
@@ -51,8 +50,6 @@ final class SpeechStream implements InFlightResponse {
 
     private long samplesWritten;
     private int chunksWritten;
-    private boolean done;
-    private ScheduledFuture<?> timer;
 
     /**
      * @param closeAfterChunks chunks after which the connection is cut, or -1
@@ -61,7 +58,7 @@ final class SpeechStream implements InFlightResponse {
      */
     SpeechStream(SimEngine engine, Channel channel, SpeechRequest request, ModelState model, int closeAfterChunks,
                  boolean keepAlive, Runnable onComplete) {
-        this.engine = engine;
+        super(engine);
         this.channel = channel;
         this.request = request;
         this.model = model;
@@ -142,19 +139,6 @@ final class SpeechStream implements InFlightResponse {
         } else {
             written.addListener(ChannelFutureListener.CLOSE);
         }
-    }
-
-    @Override
-    public void cancel() {
-        if (done) {
-            return;
-        }
-        done = true;
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
-        engine.recordCancelled();
     }
 
     private static short[] tone(int hertz, int amplitude) {

@@ -18,17 +18,14 @@ import java.util.concurrent.TimeUnit;
  * <p>Buffers: the body is allocated from the channel's allocator and handed to {@code Channel.write},
  * which takes ownership; nothing is retained here.
  */
-final class Transcription implements InFlightResponse {
+final class Transcription extends TimedAnswer {
 
-    private final SimEngine engine;
     private final Channel channel;
     private final TranscriptionRequest request;
     private final ModelState model;
     private final boolean keepAlive;
     private final Runnable onComplete;
 
-    private boolean done;
-    private ScheduledFuture<?> timer;
 
     /**
      * @param onComplete run on the event loop after the answer was written on a kept-alive connection, so
@@ -36,7 +33,7 @@ final class Transcription implements InFlightResponse {
      */
     Transcription(SimEngine engine, Channel channel, TranscriptionRequest request, ModelState model, boolean keepAlive,
                   Runnable onComplete) {
-        this.engine = engine;
+        super(engine);
         this.channel = channel;
         this.request = request;
         this.model = model;
@@ -68,18 +65,5 @@ final class Transcription implements InFlightResponse {
         if (keepAlive) {
             onComplete.run();
         }
-    }
-
-    @Override
-    public void cancel() {
-        if (done) {
-            return;
-        }
-        done = true;
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
-        engine.recordCancelled();
     }
 }

@@ -9,12 +9,9 @@ import ai.qubittron.bastion.jdbc.JdbcLedger;
 import ai.qubittron.bastion.netty.admin.AdminBackend;
 import ai.qubittron.bastion.netty.admin.NodeSettings;
 import ai.qubittron.bastion.redis.CachingApiKeyStore;
-import ai.qubittron.bastion.spi.auth.ApiPrincipal;
-import ai.qubittron.bastion.spi.ledger.AccountBalance;
 import ai.qubittron.bastion.spi.limit.RateLimits;
 import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The admin backend of a node whose accounts and keys are in PostgreSQL, shared with the other nodes: an
@@ -55,9 +52,7 @@ final class SharedAdminBackend implements AdminBackend {
     @Override
     public CreatedKey createKey(String accountId) {
         String tier = ledger.tier(accountId).orElseThrow(() -> new NoSuchElementException("no account '" + accountId + "'"));
-        String keyId = NodeSettings.newKeyId();
-        String key = keys.create(new ApiPrincipal(keyId, accountId, tier, Set.of()));
-        return new CreatedKey(keyId, key, accountId);
+        return CreatedKey.create(accountId, tier, keys::create);
     }
 
     @Override
@@ -87,7 +82,6 @@ final class SharedAdminBackend implements AdminBackend {
     }
 
     private AccountView view(String id, String tier) {
-        AccountBalance balance = ledger.balance(id).toCompletableFuture().join();
-        return new AccountView(id, tier, balance.balanceMicros(), balance.reservedMicros(), balance.spentMicros());
+        return AccountView.of(tier, ledger.balance(id).toCompletableFuture().join());
     }
 }

@@ -6,12 +6,9 @@ import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.ledger.InMemoryLedger;
 import ai.qubittron.bastion.core.pricing.ModelPrice;
 import ai.qubittron.bastion.core.pricing.PriceBook;
-import ai.qubittron.bastion.spi.auth.ApiPrincipal;
-import ai.qubittron.bastion.spi.ledger.AccountBalance;
 import ai.qubittron.bastion.spi.limit.RateLimits;
 import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -60,9 +57,7 @@ public final class InMemoryAdminBackend implements AdminBackend {
         if (tier == null) {
             throw new NoSuchElementException("no account '" + accountId + "'");
         }
-        String keyId = NodeSettings.newKeyId();
-        String key = keys.create(new ApiPrincipal(keyId, accountId, tier, Set.of()));
-        return new CreatedKey(keyId, key, accountId);
+        return CreatedKey.create(accountId, tier, keys::create);
     }
 
     @Override
@@ -90,8 +85,6 @@ public final class InMemoryAdminBackend implements AdminBackend {
     }
 
     private AccountView view(String id) {
-        AccountBalance balance = ledger.balance(id).toCompletableFuture().join();
-        return new AccountView(id, accountTiers.get(id), balance.balanceMicros(), balance.reservedMicros(),
-                balance.spentMicros());
+        return AccountView.of(accountTiers.get(id), ledger.balance(id).toCompletableFuture().join());
     }
 }

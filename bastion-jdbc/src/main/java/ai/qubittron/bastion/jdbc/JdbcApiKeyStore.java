@@ -73,8 +73,18 @@ public final class JdbcApiKeyStore implements ApiKeyStore {
      * @return {@code false} when a key with this id exists already (nothing is changed)
      */
     public boolean add(String key, ApiPrincipal principal) {
+        return addHash(ApiKeyHash.of(Objects.requireNonNull(key, "key")), principal);
+    }
+
+    /**
+     * Registers a key by its hash alone (a key from a configuration file, which holds only hashes). Blocking.
+     * A key id that exists already keeps its row as it is: a revoked key stays revoked.
+     *
+     * @return {@code false} when a key with this id exists already (nothing is changed)
+     */
+    public boolean addHash(ApiKeyHash keyHash, ApiPrincipal principal) {
         Objects.requireNonNull(principal, "principal");
-        String hash = ApiKeyHash.of(Objects.requireNonNull(key, "key")).toHex();
+        String hash = Objects.requireNonNull(keyHash, "keyHash").toHex();
         return backend.call(c -> {
             try (PreparedStatement s = c.prepareStatement("INSERT INTO bastion_api_keys "
                     + "(key_id, key_hash, account_id, tier, allowed_models, created_at) VALUES (?, ?, ?, ?, ?, ?) "

@@ -1,5 +1,6 @@
 package ai.qubittron.bastion.server;
 
+import ai.qubittron.bastion.server.config.ServerConfig;
 import ai.qubittron.bastion.netty.admin.AdminServer;
 import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
@@ -120,7 +121,7 @@ final class DemoCommand implements Callable<Integer> {
         DemoGateway demo;
         try {
             demo = DemoGateway.start(host, port, key, workers, simConfig, ioThreads, adminHost, adminPort, token, https,
-                    new DemoGateway.Backends(redis, postgres));
+                    new ServerConfig.Backends(redis, postgres));
         } catch (IllegalArgumentException | IllegalStateException e) {
             System.err.println(e.getMessage());
             return 1;

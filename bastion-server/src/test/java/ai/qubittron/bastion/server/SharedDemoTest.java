@@ -1,5 +1,6 @@
 package ai.qubittron.bastion.server;
 
+import ai.qubittron.bastion.server.config.ServerConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.qubittron.bastion.sim.SimConfig;
@@ -49,9 +50,9 @@ class SharedDemoTest {
         String url = POSTGRES + (POSTGRES.contains("?") ? "&" : "?") + "currentSchema=" + SCHEMA;
         SimConfig fast = SimConfig.builder().interTokenMillis(1).prefillMicrosPerToken(10).build();
         a = DemoGateway.start("127.0.0.1", 0, "qbt_shared_demo_a_0123456789", 1, fast, 1, "127.0.0.1", 0, ADMIN_TOKEN, null,
-                new DemoGateway.Backends(REDIS, url));
+                new ServerConfig.Backends(REDIS, url));
         b = DemoGateway.start("127.0.0.1", 0, "qbt_shared_demo_b_0123456789", 1, fast, 1, "127.0.0.1", 0, ADMIN_TOKEN, null,
-                new DemoGateway.Backends(REDIS, url));
+                new ServerConfig.Backends(REDIS, url));
     }
 
     @AfterAll

@@ -90,7 +90,10 @@ final class ServeCommand implements Callable<Integer> {
         }
         PrintStream out = System.out;
         if (check) {
-            out.println("configuration is usable:");
+            ServerConfig.Listener l = serverConfig.listener();
+            out.println("configuration is usable: it would listen on " + (serverConfig.tls() != null ? "https" : "http")
+                    + "://" + l.host() + ":" + l.port() + (serverConfig.admin().enabled()
+                    ? ", admin API on " + serverConfig.admin().host() + ":" + serverConfig.admin().port() : ""));
             describe(serverConfig, out);
             return 0;
         }

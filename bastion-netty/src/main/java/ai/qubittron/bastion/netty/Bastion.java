@@ -68,7 +68,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Bastion implements AutoCloseable {
 
-    private final Builder config;
+    private final BastionConfig config;
+    /** Built from the configuration's PEM files; {@code null} for plain HTTP. */
+    private final SslContext sslContext;
+    /** A host's event loops, or {@code null} for the gateway's own. */
+    private final EventLoopGroup sharedAccept;
+    private final EventLoopGroup sharedIo;
     private final GatewayContext context;
     private EventLoopGroup group;
     /** Accepts connections on a thread of its own: relaying streams on the I/O loops must not starve accepting. */
@@ -80,9 +85,18 @@ public final class Bastion implements AutoCloseable {
     private LoadProbe probe;
     private boolean started;
 
-    private Bastion(Builder config, GatewayContext context) {
+    private Bastion(BastionConfig config, SslContext sslContext, EventLoopGroup sharedAccept, EventLoopGroup sharedIo,
+                    GatewayContext context) {
         this.config = config;
+        this.sslContext = sslContext;
+        this.sharedAccept = sharedAccept;
+        this.sharedIo = sharedIo;
         this.context = context;
+    }
+
+    /** The settings it was built with, checked and immutable. */
+    public BastionConfig config() {
+        return config;
     }
 
     /**
@@ -110,11 +124,11 @@ public final class Bastion implements AutoCloseable {
         }
         started = true;
         context.stopDraining();
-        Transport transport = config.sharedIo != null ? Transport.of(config.sharedIo) : Transport.best();
-        group = config.sharedIo != null ? config.sharedIo : transport.newGroup(config.ioThreads, "bastion-io");
-        acceptGroup = config.sharedAccept != null ? config.sharedAccept
-                : config.sharedIo != null ? config.sharedIo : transport.newGroup(1, "bastion-accept");
-        if (!config.listen) {
+        Transport transport = sharedIo != null ? Transport.of(sharedIo) : Transport.best();
+        group = sharedIo != null ? sharedIo : transport.newGroup(config.ioThreads(), "bastion-io");
+        acceptGroup = sharedAccept != null ? sharedAccept
+                : sharedIo != null ? sharedIo : transport.newGroup(1, "bastion-accept");
+        if (!config.listen()) {
             // mounted in a host's pipeline (see mount): the host's listener and loops serve it
             startProbe(transport);
             return this;
@@ -128,11 +142,11 @@ public final class Bastion implements AutoCloseable {
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 256 * 1024))
-                    .childHandler(new GatewayPipeline(context, config.tls))
-                    .bind(config.host, config.port)
+                    .childHandler(new GatewayPipeline(context, sslContext))
+                    .bind(config.host(), config.port())
                     .syncUninterruptibly()
                     .channel();
-            if (config.redirectPort >= 0) {
+            if (config.httpRedirectPort() >= 0) {
                 Channel https = server;
                 redirectServer = new ServerBootstrap()
                         .group(acceptGroup, group)
@@ -140,9 +154,9 @@ public final class Bastion implements AutoCloseable {
                         .option(ChannelOption.SO_BACKLOG, ACCEPT_BACKLOG)
                         .option(ChannelOption.SO_REUSEADDR, true)
                         .childOption(ChannelOption.TCP_NODELAY, true)
-                        .childHandler(new RedirectPipeline(config.host,
+                        .childHandler(new RedirectPipeline(config.host(),
                                 () -> ((InetSocketAddress) https.localAddress()).getPort()))
-                        .bind(config.host, config.redirectPort)
+                        .bind(config.host(), config.httpRedirectPort())
                         .syncUninterruptibly()
                         .channel();
             }
@@ -154,20 +168,20 @@ public final class Bastion implements AutoCloseable {
             group = null;
             acceptGroup = null;
             started = false;
-            int port = server == null ? config.port : config.redirectPort;
+            int port = server == null ? config.port() : config.httpRedirectPort();
             server = null;
-            throw new IllegalStateException("cannot listen on " + config.host + ":" + port + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot listen on " + config.host() + ":" + port + ": " + e.getMessage(), e);
         }
         startProbe(transport);
         return this;
     }
 
     private void startProbe(Transport transport) {
-        if (config.loadProbeInterval.toNanos() > 0) {
+        if (config.loadProbeInterval().toNanos() > 0) {
             // a thread of its own: reading workers' metrics must never delay a relay
             probeGroup = Transport.best().newGroup(1, "bastion-probe");
-            probe = new LoadProbe(probeGroup.next(), transport, context.scheduler(), config.loadProbeInterval.toNanos(),
-                    config.overloadWaitingRequests, config.overloadKvCacheUsage);
+            probe = new LoadProbe(probeGroup.next(), transport, context.scheduler(), config.loadProbeInterval().toNanos(),
+                    config.overloadWaitingRequests(), config.overloadKvCacheUsage());
             probe.start();
         }
         for (ModelInfo model : context.catalog().models()) {
@@ -179,10 +193,10 @@ public final class Bastion implements AutoCloseable {
 
     /** Shuts down the event loop groups the gateway made (never a host's). */
     private void shutDownOwnGroups(long quietSeconds) {
-        if (acceptGroup != null && acceptGroup != config.sharedAccept && acceptGroup != config.sharedIo) {
+        if (acceptGroup != null && acceptGroup != sharedAccept && acceptGroup != sharedIo) {
             acceptGroup.shutdownGracefully(0, Math.max(quietSeconds, 0), TimeUnit.SECONDS).syncUninterruptibly();
         }
-        if (group != null && group != config.sharedIo) {
+        if (group != null && group != sharedIo) {
             group.shutdownGracefully(0, Math.max(quietSeconds, 0), TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
@@ -219,12 +233,12 @@ public final class Bastion implements AutoCloseable {
 
     /** The base URL clients use, e.g. {@code http://127.0.0.1:8080/v1} ({@code https://} with TLS). */
     public String baseUrl() {
-        return (config.tls != null ? "https://" : "http://") + config.host + ":" + port() + "/v1";
+        return (sslContext != null ? "https://" : "http://") + config.host() + ":" + port() + "/v1";
     }
 
     /** Whether the listener speaks TLS (HTTPS, with HTTP/2 and HTTP/1.1 by ALPN). */
     public boolean tls() {
-        return config.tls != null;
+        return sslContext != null;
     }
 
     /**
@@ -232,7 +246,7 @@ public final class Bastion implements AutoCloseable {
      * {@code "… on JDK"} (its native library could not load); {@code null} without TLS.
      */
     public String tlsDescription() {
-        return config.tls == null ? null : String.join("/", Tls.PROTOCOLS) + " on " + Tls.provider();
+        return sslContext == null ? null : String.join("/", Tls.PROTOCOLS) + " on " + Tls.provider();
     }
 
     /**
@@ -243,7 +257,7 @@ public final class Bastion implements AutoCloseable {
     public int redirectPort() {
         Channel ch = redirectServer;
         if (ch == null) {
-            throw new IllegalStateException(config.redirectPort < 0 ? "no redirect listener was configured" : "not started");
+            throw new IllegalStateException(config.httpRedirectPort() < 0 ? "no redirect listener was configured" : "not started");
         }
         return ((InetSocketAddress) ch.localAddress()).getPort();
     }
@@ -337,7 +351,7 @@ public final class Bastion implements AutoCloseable {
      */
     @Override
     public void close() {
-        close(config.drainTimeout);
+        close(config.drainTimeout());
     }
 
     /**
@@ -459,8 +473,6 @@ public final class Bastion implements AutoCloseable {
         private Path tlsCertificateChain;
         private Path tlsPrivateKey;
         private int redirectPort = -1;
-        /** Built by {@link #build()} from the two files above. */
-        private SslContext tls;
 
         private Builder() {
         }
@@ -840,6 +852,7 @@ public final class Bastion implements AutoCloseable {
             }
             SslContext sslContext = tlsCertificateChain == null ? null : Tls.serverContext(tlsCertificateChain, tlsPrivateKey);
             Scheduler scheduler = new Scheduler(SchedulerConfig.builder().maxInFlightPerWorker(maxInFlightPerWorker).build());
+            Map<String, List<URI>> byModel = new LinkedHashMap<>();
             workers.forEach((name, uris) -> {
                 ModelInfo model = catalog.find(name);
                 if (model == null) {
@@ -848,6 +861,7 @@ public final class Bastion implements AutoCloseable {
                 for (URI uri : uris) {
                     UpstreamWorker worker = UpstreamWorker.of(uri);
                     scheduler.addWorker(model.id(), worker.uri().toString(), worker);
+                    byModel.computeIfAbsent(model.id(), m -> new ArrayList<>()).add(uri);
                 }
             });
             ClassLoader loader = Bastion.class.getClassLoader();
@@ -864,20 +878,12 @@ public final class Bastion implements AutoCloseable {
                     (int) connectTimeout.toMillis(),
                     maxIdlePerWorker, upstreamIdleTimeout.toMillis(), responseHeadTimeout.toNanos(), saturationWait.toNanos(),
                     requestReadTimeout.toNanos(), clientIdleTimeout.toNanos());
-            Builder snapshot = new Builder();
-            snapshot.host = host;
-            snapshot.port = port;
-            snapshot.drainTimeout = drainTimeout;
-            snapshot.sharedAccept = sharedAccept;
-            snapshot.sharedIo = sharedIo;
-            snapshot.listen = listen;
-            snapshot.ioThreads = ioThreads;
-            snapshot.loadProbeInterval = loadProbeInterval;
-            snapshot.overloadWaitingRequests = overloadWaitingRequests;
-            snapshot.overloadKvCacheUsage = overloadKvCacheUsage;
-            snapshot.tls = sslContext;
-            snapshot.redirectPort = redirectPort;
-            return new Bastion(snapshot, context);
+            BastionConfig config = new BastionConfig(host, port, listen, ioThreads, catalog, byModel, maxRequestBytes,
+                    maxUploadBytes, requestReadTimeout, clientIdleTimeout, connectTimeout, upstreamIdleTimeout,
+                    responseHeadTimeout, admissionTimeout, saturationWait, drainTimeout, maxIdlePerWorker,
+                    maxInFlightPerWorker, loadProbeInterval, overloadWaitingRequests, overloadKvCacheUsage,
+                    defaultMaxOutputTokens, tlsCertificateChain, tlsPrivateKey, redirectPort);
+            return new Bastion(config, sslContext, sharedAccept, sharedIo, context);
         }
     }
 }

@@ -4,7 +4,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Who is calling: the identity an {@link ApiKeyStore} resolves a presented API key to.
+ * Who is calling: the identity an {@link ApiKeyStore} resolves a presented API key to. Immutable; a
+ * store may hand the same instance to every request of the key.
  *
  * @param keyId         the key's public identifier (never the key itself); safe to log
  * @param accountId     the account the key belongs to and that is billed

@@ -1,7 +1,7 @@
 package ai.qubittron.bastion.spi.ledger;
 
 /**
- * The answer to {@link Ledger#reserve}.
+ * The answer to {@link Ledger#reserve}. Immutable.
  *
  * @param granted         whether the amount is now reserved for the request
  * @param amountMicros    the amount asked for

@@ -1,7 +1,7 @@
 package ai.qubittron.bastion.spi.ledger;
 
 /**
- * The outcome of {@link Ledger#settle} or {@link Ledger#release} for one request id.
+ * The outcome of {@link Ledger#settle} or {@link Ledger#release} for one request id. Immutable.
  *
  * @param requestId     the request
  * @param chargedMicros what the account was charged for it (0 for a release, or for an id that was never

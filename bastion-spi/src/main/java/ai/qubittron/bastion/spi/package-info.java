@@ -1,6 +1,6 @@
 /**
  * Bastion's plugin interfaces: what a deployment implements to keep keys, limits and money somewhere
- * else than in one gateway's memory. This module depends on nothing but the JDK.
+ * else than in one gateway's memory. Its types use nothing but the JDK's.
  *
  * <p>Starting points, one SPI per package, each with its value types:
  * <ul>

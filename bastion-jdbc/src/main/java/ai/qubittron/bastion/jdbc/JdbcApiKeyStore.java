@@ -23,8 +23,9 @@ import java.util.stream.Collectors;
  * SHA-256 of each key is stored ({@link ApiKeyHash}); a key is never logged.
  *
  * <p>Each lookup is one indexed query on the backend's executor. A presented token that is not a
- * {@code qbt_} key is refused without asking the database. Thread role: any thread; the administration
- * methods block.
+ * {@code qbt_} key is refused without asking the database. Thread role: any thread;
+ * {@link #authenticate} never blocks, the administration methods block on the calling thread. Made by
+ * {@link PostgresBackend#keyStore()}, which owns its connections.
  */
 public final class JdbcApiKeyStore implements ApiKeyStore {
 
@@ -60,7 +61,13 @@ public final class JdbcApiKeyStore implements ApiKeyStore {
         });
     }
 
-    /** Creates a new random key for the principal and returns it: the only time it is seen. Blocking. */
+    /**
+     * Creates a new random key for the principal: the only time it is seen. Blocking.
+     *
+     * @param principal who the key resolves to; its {@code keyId} must be new
+     * @return the key
+     * @throws IllegalStateException when the database cannot be reached
+     */
     public String create(ApiPrincipal principal) {
         String key = ApiKeyHash.newKey();
         add(key, principal);
@@ -70,6 +77,8 @@ public final class JdbcApiKeyStore implements ApiKeyStore {
     /**
      * Registers a key the caller chose (a demo key, an import). Blocking.
      *
+     * @param key       the key as clients will present it
+     * @param principal who the key resolves to
      * @return {@code false} when a key with this id exists already (nothing is changed)
      */
     public boolean add(String key, ApiPrincipal principal) {
@@ -100,7 +109,13 @@ public final class JdbcApiKeyStore implements ApiKeyStore {
         });
     }
 
-    /** Revokes a key by its public id; every node stops accepting it at its next lookup. Blocking. */
+    /**
+     * Revokes a key by its public id; every node stops accepting it at its next lookup (a node with a
+     * {@code CachingApiKeyStore} in front also needs the announcement). Blocking.
+     *
+     * @param keyId the key's public id
+     * @return {@code false} when there is no such key, or it was revoked already
+     */
     public boolean revoke(String keyId) {
         return backend.call(c -> {
             try (PreparedStatement s = c.prepareStatement(

@@ -42,8 +42,10 @@ import java.util.logging.Logger;
  *       was only slow and settles it later is still charged, up to what the account has.</li>
  * </ul>
  *
- * Times come from the backend's clock. Thread role: any thread; statements run on the backend's
- * executor, never on the caller's.
+ * Times come from the backend's clock. Thread role: any thread; the {@link Ledger} methods run their
+ * statements on the backend's executor, never on the caller's thread; the administration methods
+ * ({@link #open}, {@link #credit}, {@link #tier}, {@link #releaseExpired}) block on the calling thread.
+ * Made by {@link PostgresBackend#ledger()}, which owns its connections and its sweeper.
  */
 public final class JdbcLedger implements Ledger {
 
@@ -243,15 +245,24 @@ public final class JdbcLedger implements Ledger {
 
     /**
      * Opens an account with {@code balanceMicros} of credit, unless it exists (blocking: set-up and
-     * administration, not the request path).
+     * administration, not the request path), in the default tier.
      *
-     * @return whether it was opened
+     * @param accountId     the account's id
+     * @param balanceMicros its initial credit, {@code >= 0}
+     * @return whether it was opened ({@code false}: it existed, and is unchanged)
      */
     public boolean open(String accountId, long balanceMicros) {
         return open(accountId, balanceMicros, ApiPrincipal.DEFAULT_TIER);
     }
 
-    /** As {@link #open(String, long)}, in the given tier (what the admin API reports of the account). */
+    /**
+     * As {@link #open(String, long)}, in the given tier (what the admin API reports of the account).
+     *
+     * @param accountId     the account's id
+     * @param balanceMicros its initial credit, {@code >= 0}
+     * @param tier          its tier name
+     * @return whether it was opened ({@code false}: it existed, and is unchanged)
+     */
     public boolean open(String accountId, long balanceMicros, String tier) {
         if (balanceMicros < 0) {
             throw new IllegalArgumentException("balanceMicros: must be >= 0, got " + balanceMicros);
@@ -267,7 +278,11 @@ public final class JdbcLedger implements Ledger {
         });
     }
 
-    /** The account's tier, or empty when there is no such account. Blocking. */
+    /**
+     * {@return the account's tier, or empty when there is no such account} Blocking.
+     *
+     * @param accountId the account's id
+     */
     public Optional<String> tier(String accountId) {
         return backend.call(c -> {
             try (PreparedStatement s = c.prepareStatement("SELECT tier FROM bastion_accounts WHERE account_id = ?")) {
@@ -279,7 +294,14 @@ public final class JdbcLedger implements Ledger {
         });
     }
 
-    /** Adds credit to an account (blocking); returns its balance after, or fails if it does not exist. */
+    /**
+     * Adds credit to an account; effective for the next reservation on any node. Blocking.
+     *
+     * @param accountId    the account's id
+     * @param amountMicros the credit to add, {@code >= 0}
+     * @return its totals after
+     * @throws IllegalArgumentException when there is no such account, or the amount is negative
+     */
     public AccountBalance credit(String accountId, long amountMicros) {
         if (amountMicros < 0) {
             throw new IllegalArgumentException("amountMicros: must be >= 0, got " + amountMicros);

@@ -34,14 +34,33 @@ import org.flywaydb.core.Flyway;
 public final class PostgresBackend implements AutoCloseable {
 
     /**
-     * The settings of a backend; {@link #defaults()} suits one gateway node.
+     * The settings of a backend; {@link #defaults()} suits one gateway node. Immutable; the
+     * {@code with…} methods return a changed copy.
      *
-     * @param schema the schema of Bastion's tables (created if missing), or {@code null} for the connection's
-     *               own (the URL's {@code currentSchema}, else {@code public})
+     * @param schema         the schema of Bastion's tables (created if missing), or {@code null} for the
+     *                       connection's own (the URL's {@code currentSchema}, else {@code public})
+     * @param poolSize       connections in the pool, and threads running statements; default 8
+     * @param queueCapacity  statements that may wait for a thread; past it a statement fails at once;
+     *                       default 4,096
+     * @param connectTimeout the longest wait for a pooled connection (at least 250 ms); default 1 s
+     * @param reservationTtl how long a reservation may stay held before the sweeper releases it; default
+     *                       1 hour, longer than any request
+     * @param clock          the clock of reservation times and key dates; default the system UTC clock
      */
     public record Options(String schema, int poolSize, int queueCapacity, Duration connectTimeout,
                           Duration reservationTtl, Clock clock) {
 
+        /**
+         * Validates.
+         *
+         * @param schema         the tables' schema, or {@code null}
+         * @param poolSize       connections and threads, {@code >= 1}
+         * @param queueCapacity  waiting statements, {@code >= 1}
+         * @param connectTimeout the wait for a connection
+         * @param reservationTtl the life of an unsettled reservation
+         * @param clock          the clock
+         * @throws IllegalArgumentException when a size is below 1
+         */
         public Options {
             if (poolSize < 1 || queueCapacity < 1) {
                 throw new IllegalArgumentException("poolSize and queueCapacity must be >= 1");
@@ -55,27 +74,54 @@ public final class PostgresBackend implements AutoCloseable {
          * The connection's schema, 8 connections and threads, 4,096 statements queued at most, 1 s to get a
          * connection, reservations released 1 hour after they were made if their node never settles
          * them, the system clock.
+         *
+         * @return the default options
          */
         public static Options defaults() {
             return new Options(null, 8, 4096, Duration.ofSeconds(1), Duration.ofHours(1), Clock.systemUTC());
         }
 
+        /**
+         * {@return these options with another schema}
+         *
+         * @param schema the tables' schema, or {@code null} for the connection's own
+         */
         public Options withSchema(String schema) {
             return new Options(schema, poolSize, queueCapacity, connectTimeout, reservationTtl, clock);
         }
 
+        /**
+         * {@return these options with another clock}
+         *
+         * @param clock the clock of reservation times and key dates (tests move it)
+         */
         public Options withClock(Clock clock) {
             return new Options(schema, poolSize, queueCapacity, connectTimeout, reservationTtl, clock);
         }
 
+        /**
+         * {@return these options with another reservation TTL}
+         *
+         * @param ttl how long a reservation may stay held before the sweeper releases it
+         */
         public Options withReservationTtl(Duration ttl) {
             return new Options(schema, poolSize, queueCapacity, connectTimeout, ttl, clock);
         }
 
+        /**
+         * {@return these options with another connect timeout}
+         *
+         * @param timeout the longest wait for a pooled connection (at least 250 ms is used)
+         */
         public Options withConnectTimeout(Duration timeout) {
             return new Options(schema, poolSize, queueCapacity, timeout, reservationTtl, clock);
         }
 
+        /**
+         * {@return these options with another pool size}
+         *
+         * @param poolSize connections and threads, {@code >= 1}
+         */
         public Options withPoolSize(int poolSize) {
             return new Options(schema, poolSize, queueCapacity, connectTimeout, reservationTtl, clock);
         }
@@ -93,7 +139,12 @@ public final class PostgresBackend implements AutoCloseable {
         this.keyStore = new JdbcApiKeyStore(this, options.clock());
     }
 
-    /** Connects with {@link Options#defaults()}. */
+    /**
+     * Connects with {@link Options#defaults()}; see {@link #connect(String, Options)}.
+     *
+     * @param jdbcUrl e.g. {@code jdbc:postgresql://127.0.0.1:5432/test?user=postgres}
+     * @return the connected backend, which the caller closes
+     */
     public static PostgresBackend connect(String jdbcUrl) {
         return connect(jdbcUrl, Options.defaults());
     }
@@ -103,6 +154,8 @@ public final class PostgresBackend implements AutoCloseable {
      *
      * @param jdbcUrl e.g. {@code jdbc:postgresql://127.0.0.1:5432/test}; user and password in it or in the
      *                environment's {@code PGUSER}/{@code PGPASSWORD} as the driver reads them
+     * @param options the pool, queue, timeouts and clock
+     * @return the connected backend, with its sweeper of expired reservations running; the caller closes it
      * @throws IllegalStateException when the database cannot be reached or migrated
      */
     public static PostgresBackend connect(String jdbcUrl, Options options) {
@@ -149,12 +202,12 @@ public final class PostgresBackend implements AutoCloseable {
         return backend;
     }
 
-    /** The ledger of this database. */
+    /** {@return the ledger of this database (one per backend, closed with it)} */
     public JdbcLedger ledger() {
         return ledger;
     }
 
-    /** The key store of this database. */
+    /** {@return the key store of this database (one per backend, closed with it)} */
     public JdbcApiKeyStore keyStore() {
         return keyStore;
     }
@@ -191,6 +244,10 @@ public final class PostgresBackend implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the sweeper, lets queued statements finish for up to 5 s, then closes the pool; statements
+     * submitted after that fail. Close it after the gateway that uses it.
+     */
     @Override
     public void close() {
         ledger.stopSweeper();

@@ -31,20 +31,21 @@ import java.util.logging.Logger;
  *   <li>{@link #announceRevoked} forgets the key on this node first, then publishes; the node that
  *       revokes never serves the key again. Whenever the listening connection (re)subscribes, after
  *       a Redis restart, the whole cache is dropped, since announcements may have been missed.</li>
- *   <li>A lookup failure of the store is not cached; at most {@code maxEntries} keys are held (beyond,
- *       the cache starts again empty).</li>
+ *   <li>A lookup failure of the store is not cached; at most 100,000 keys are held (beyond, the cache
+ *       starts again empty).</li>
  * </ul>
  *
- * Thread role: any thread; lookups of cached keys complete at once, without I/O. Ownership:
- * {@link #close} closes its Redis connections, not the store it wraps.
+ * Thread role: any thread; lookups of cached keys complete at once, without I/O, and the others
+ * complete as the wrapped store's do. Ownership: {@link #close} closes its Redis connections, not the
+ * store it wraps. Redis commands time out after {@link RedisRateLimiter#DEFAULT_TIMEOUT}.
  */
 public final class CachingApiKeyStore implements ApiKeyStore, AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(CachingApiKeyStore.class.getName());
 
-    /** The channel revocations are announced on: each message is a key id. */
+    /** The default channel revocations are announced on: {@value}; each message is a key id. */
     public static final String DEFAULT_CHANNEL = "bastion:keys:revoked";
-    /** Default longest time a key is served from the cache. */
+    /** Default longest time a key is served from the cache: 60 s. */
     public static final Duration DEFAULT_TTL = Duration.ofSeconds(60);
     private static final int DEFAULT_MAX_ENTRIES = 100_000;
 
@@ -91,7 +92,13 @@ public final class CachingApiKeyStore implements ApiKeyStore, AutoCloseable {
         listening.sync().subscribe(channel);
     }
 
-    /** A cache with the default TTL and channel, over {@code store}, listening on the Redis at {@code redisUri}. */
+    /**
+     * A cache with the default TTL and channel; see {@link #connect(ApiKeyStore, String, Duration, String)}.
+     *
+     * @param store    the shared key store to ask on a miss; not owned
+     * @param redisUri the Redis to listen on, {@code redis://host:port}
+     * @return the connected cache, which the caller closes
+     */
     public static CachingApiKeyStore connect(ApiKeyStore store, String redisUri) {
         return connect(store, redisUri, DEFAULT_TTL, DEFAULT_CHANNEL);
     }
@@ -99,6 +106,12 @@ public final class CachingApiKeyStore implements ApiKeyStore, AutoCloseable {
     /**
      * Connects (blocking, once, at start-up) and subscribes to the revocation channel.
      *
+     * @param store    the shared key store to ask on a miss; not owned
+     * @param redisUri the Redis to listen on, {@code redis://host:port}
+     * @param ttl      the longest time a key is served from the cache, positive
+     * @param channel  the revocation channel, the same on every node
+     * @return the connected cache, which the caller closes
+     * @throws IllegalArgumentException when the TTL is not positive
      * @throws io.lettuce.core.RedisConnectionException when Redis cannot be reached
      */
     public static CachingApiKeyStore connect(ApiKeyStore store, String redisUri, Duration ttl, String channel) {
@@ -144,7 +157,10 @@ public final class CachingApiKeyStore implements ApiKeyStore, AutoCloseable {
 
     /**
      * A key was revoked in the store: forgets it here, then tells every node. Call it after the store's
-     * revocation. Blocking (a publish), on the administration path.
+     * revocation. Blocking (a publish), on the administration path. A publish that fails is logged, not
+     * thrown: the other nodes then forget the key within the TTL.
+     *
+     * @param keyId the revoked key's public id
      */
     public void announceRevoked(String keyId) {
         forget(keyId);
@@ -162,6 +178,7 @@ public final class CachingApiKeyStore implements ApiKeyStore, AutoCloseable {
         byHash.values().removeIf(entry -> entry.principal.keyId().equals(keyId));
     }
 
+    /** Closes the Redis connections and the client; the wrapped store stays open. */
     @Override
     public void close() {
         listening.close();

@@ -76,90 +76,127 @@ public final class SimConfig {
         this.speechMicrosPerAudioSecond = b.speechMicrosPerAudioSecond;
     }
 
-    /** The configuration with every default. */
+    /** {@return the configuration with every default} */
     public static SimConfig defaults() {
         return DEFAULTS;
     }
 
-    /** A builder starting from the defaults. */
+    /** {@return a builder starting from the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder starting from this configuration's values. */
+    /** {@return a builder starting from this configuration's values} */
     public Builder toBuilder() {
         return new Builder(this);
     }
 
-    /** Fixed time from admission to the start of prefill, in ms; default {@value #DEFAULT_OVERHEAD_MILLIS}. */
+    /**
+     * {@return the fixed time from admission to the start of prefill, in ms; default {@value
+     * #DEFAULT_OVERHEAD_MILLIS}}
+     */
     public int overheadMillis() {
         return overheadMillis;
     }
 
-    /** Prefill time per prompt token, in &micro;s; default {@value #DEFAULT_PREFILL_MICROS_PER_TOKEN}. */
+    /**
+     * {@return the prefill time per prompt token, in &micro;s; default {@value
+     * #DEFAULT_PREFILL_MICROS_PER_TOKEN}}
+     */
     public int prefillMicrosPerToken() {
         return prefillMicrosPerToken;
     }
 
-    /** Time between two output tokens of a lone sequence, in ms; default {@value #DEFAULT_INTER_TOKEN_MILLIS}. */
+    /**
+     * {@return the time between two output tokens of a lone sequence, in ms; default {@value
+     * #DEFAULT_INTER_TOKEN_MILLIS}}
+     */
     public int interTokenMillis() {
         return interTokenMillis;
     }
 
-    /** Sequences decoding at once; beyond it requests wait FIFO; default {@value #DEFAULT_MAX_RUNNING}. */
+    /**
+     * {@return the sequences decoding at once (beyond it requests wait FIFO); default {@value
+     * #DEFAULT_MAX_RUNNING}}
+     */
     public int maxRunning() {
         return maxRunning;
     }
 
-    /** Relative slowdown of decoding per additional running sequence; default {@value #DEFAULT_SLOWDOWN_PER_RUNNING}. */
+    /**
+     * {@return the relative slowdown of decoding per additional running sequence; default {@value
+     * #DEFAULT_SLOWDOWN_PER_RUNNING}}
+     */
     public double slowdownPerRunning() {
         return slowdownPerRunning;
     }
 
-    /** Output token limit of a request that sets none; default {@value #DEFAULT_DEFAULT_MAX_TOKENS}. */
+    /**
+     * {@return the output token limit of a request that sets none; default {@value
+     * #DEFAULT_DEFAULT_MAX_TOKENS}}
+     */
     public int defaultMaxTokens() {
         return defaultMaxTokens;
     }
 
-    /** KV cache capacity in tokens, the denominator of {@code vllm:kv_cache_usage_perc}; default {@value #DEFAULT_KV_CACHE_TOKENS}. */
+    /**
+     * {@return the KV cache capacity in tokens, the denominator of {@code vllm:kv_cache_usage_perc}; default
+     * {@value #DEFAULT_KV_CACHE_TOKENS}}
+     */
     public int kvCacheTokens() {
         return kvCacheTokens;
     }
 
     /**
-     * Time to transcribe an audio second, in &micro;s; default
-     * {@value #DEFAULT_TRANSCRIPTION_MICROS_PER_AUDIO_SECOND}.
+     * {@return the time to transcribe an audio second, in &micro;s; default
+     * {@value #DEFAULT_TRANSCRIPTION_MICROS_PER_AUDIO_SECOND}}
      */
     public int transcriptionMicrosPerAudioSecond() {
         return transcriptionMicrosPerAudioSecond;
     }
 
     /**
-     * Time to synthesise an audio second of speech, in &micro;s (250,000 is real time); default
-     * {@value #DEFAULT_SPEECH_MICROS_PER_AUDIO_SECOND}.
+     * {@return the time to synthesise an audio second of speech, in &micro;s (250,000 is real time);
+     * default {@value #DEFAULT_SPEECH_MICROS_PER_AUDIO_SECOND}}
      */
     public int speechMicrosPerAudioSecond() {
         return speechMicrosPerAudioSecond;
     }
 
-    /** Time to first token of a prompt of {@code promptTokens} tokens, in nanoseconds. */
+    /**
+     * {@return the time to first token of a prompt, in nanoseconds, from admission into the running batch}
+     *
+     * @param promptTokens the prompt's tokens ({@link SimText} counts them)
+     */
     public long timeToFirstTokenNanos(int promptTokens) {
         return overheadMillis * 1_000_000L + promptTokens * (long) prefillMicrosPerToken * 1_000L;
     }
 
-    /** Time to the next token while {@code running} sequences decode, in nanoseconds (rounded). */
+    /**
+     * {@return the time to the next token, in nanoseconds (rounded)}
+     *
+     * @param running the sequences decoding now, this one included
+     */
     public long interTokenNanos(int running) {
         double factor = 1.0 + slowdownPerRunning * Math.max(0, running - 1);
         return Math.round(interTokenMillis * 1_000_000.0 * factor);
     }
 
-    /** Time from arrival to the answer of a transcription of {@code audioMillis} ms of audio, in nanoseconds. */
+    /**
+     * {@return the time from arrival to the answer of a transcription, in nanoseconds}
+     *
+     * @param audioMillis the audio's length, in ms
+     */
     public long transcriptionNanos(long audioMillis) {
         // microseconds per audio second are nanoseconds per audio millisecond
         return overheadMillis * 1_000_000L + audioMillis * transcriptionMicrosPerAudioSecond;
     }
 
-    /** Time to synthesise {@code audioMillis} ms of speech, in nanoseconds. */
+    /**
+     * {@return the time to synthesise speech, in nanoseconds (without the overhead before the first chunk)}
+     *
+     * @param audioMillis the speech's length, in ms
+     */
     public long speechNanos(long audioMillis) {
         return audioMillis * speechMicrosPerAudioSecond;
     }
@@ -224,31 +261,62 @@ public final class SimConfig {
             speechMicrosPerAudioSecond = c.speechMicrosPerAudioSecond;
         }
 
-        /** Fixed overhead in ms, {@code >= 0}. */
+        /**
+         * Fixed overhead in ms.
+         *
+         * @param overheadMillis {@code >= 0}; default {@value SimConfig#DEFAULT_OVERHEAD_MILLIS}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder overheadMillis(int overheadMillis) {
             this.overheadMillis = atLeast("overheadMillis", overheadMillis, 0);
             return this;
         }
 
-        /** Prefill time per prompt token in &micro;s, {@code >= 0}. */
+        /**
+         * Prefill time per prompt token in &micro;s.
+         *
+         * @param prefillMicrosPerToken {@code >= 0}; default {@value SimConfig#DEFAULT_PREFILL_MICROS_PER_TOKEN}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder prefillMicrosPerToken(int prefillMicrosPerToken) {
             this.prefillMicrosPerToken = atLeast("prefillMicrosPerToken", prefillMicrosPerToken, 0);
             return this;
         }
 
-        /** Inter-token time of a lone sequence in ms, {@code >= 0}. */
+        /**
+         * Inter-token time of a lone sequence in ms.
+         *
+         * @param interTokenMillis {@code >= 0}; default {@value SimConfig#DEFAULT_INTER_TOKEN_MILLIS}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder interTokenMillis(int interTokenMillis) {
             this.interTokenMillis = atLeast("interTokenMillis", interTokenMillis, 0);
             return this;
         }
 
-        /** Sequences decoding at once, {@code >= 1}. */
+        /**
+         * Sequences decoding at once.
+         *
+         * @param maxRunning {@code >= 1}; default {@value SimConfig#DEFAULT_MAX_RUNNING}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder maxRunning(int maxRunning) {
             this.maxRunning = atLeast("maxRunning", maxRunning, 1);
             return this;
         }
 
-        /** Relative slowdown per extra running sequence, finite and {@code >= 0}. */
+        /**
+         * Relative slowdown per extra running sequence.
+         *
+         * @param slowdownPerRunning finite and {@code >= 0}; default {@value
+         *                           SimConfig#DEFAULT_SLOWDOWN_PER_RUNNING}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder slowdownPerRunning(double slowdownPerRunning) {
             if (!(slowdownPerRunning >= 0) || Double.isInfinite(slowdownPerRunning)) {
                 throw new IllegalArgumentException(
@@ -258,32 +326,58 @@ public final class SimConfig {
             return this;
         }
 
-        /** Output token limit of a request that sets none, {@code >= 1}. */
+        /**
+         * Output token limit of a request that sets none.
+         *
+         * @param defaultMaxTokens {@code >= 1}; default {@value SimConfig#DEFAULT_DEFAULT_MAX_TOKENS}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder defaultMaxTokens(int defaultMaxTokens) {
             this.defaultMaxTokens = atLeast("defaultMaxTokens", defaultMaxTokens, 1);
             return this;
         }
 
-        /** KV cache capacity in tokens, {@code >= 1}. */
+        /**
+         * KV cache capacity in tokens.
+         *
+         * @param kvCacheTokens {@code >= 1}; default {@value SimConfig#DEFAULT_KV_CACHE_TOKENS}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder kvCacheTokens(int kvCacheTokens) {
             this.kvCacheTokens = atLeast("kvCacheTokens", kvCacheTokens, 1);
             return this;
         }
 
-        /** Time to transcribe an audio second in &micro;s, {@code >= 0}. */
+        /**
+         * Time to transcribe an audio second in &micro;s.
+         *
+         * @param transcriptionMicrosPerAudioSecond {@code >= 0}; default {@value
+         *                                          SimConfig#DEFAULT_TRANSCRIPTION_MICROS_PER_AUDIO_SECOND}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder transcriptionMicrosPerAudioSecond(int transcriptionMicrosPerAudioSecond) {
             this.transcriptionMicrosPerAudioSecond = atLeast("transcriptionMicrosPerAudioSecond",
                     transcriptionMicrosPerAudioSecond, 0);
             return this;
         }
 
-        /** Time to synthesise an audio second of speech in &micro;s, {@code >= 0}. */
+        /**
+         * Time to synthesise an audio second of speech in &micro;s.
+         *
+         * @param speechMicrosPerAudioSecond {@code >= 0}; default {@value
+         *                                   SimConfig#DEFAULT_SPEECH_MICROS_PER_AUDIO_SECOND}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder speechMicrosPerAudioSecond(int speechMicrosPerAudioSecond) {
             this.speechMicrosPerAudioSecond = atLeast("speechMicrosPerAudioSecond", speechMicrosPerAudioSecond, 0);
             return this;
         }
 
-        /** The immutable configuration. */
+        /** {@return the immutable configuration} */
         public SimConfig build() {
             return new SimConfig(this);
         }

@@ -41,22 +41,28 @@ public final class SimFaults {
         this.closeAfterChunks = b.closeAfterChunks;
     }
 
-    /** A builder starting from {@link #NONE}. */
+    /** {@return a builder starting from {@link #NONE}} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder starting from this value. */
+    /** {@return a builder starting from this value} */
     public Builder toBuilder() {
         return new Builder().errorRate(errorRate).closeAfterChunks(closeAfterChunks);
     }
 
-    /** Share of model requests answered with HTTP 500, in [0, 1]; default {@value #DEFAULT_ERROR_RATE}. */
+    /**
+     * {@return the share of model requests answered with HTTP 500, in [0, 1]; default {@value
+     * #DEFAULT_ERROR_RATE}}
+     */
     public double errorRate() {
         return errorRate;
     }
 
-    /** SSE events or audio chunks written before the connection is cut, or -1 for never; default {@value #DEFAULT_CLOSE_AFTER_CHUNKS}. */
+    /**
+     * {@return the SSE events or audio chunks written before the connection is cut, or -1 for never;
+     * default {@value #DEFAULT_CLOSE_AFTER_CHUNKS}}
+     */
     public int closeAfterChunks() {
         return closeAfterChunks;
     }
@@ -85,7 +91,13 @@ public final class SimFaults {
         private Builder() {
         }
 
-        /** Share of requests answered with HTTP 500, in [0, 1]. */
+        /**
+         * Share of model requests answered with HTTP 500.
+         *
+         * @param errorRate in [0, 1]; default {@value SimFaults#DEFAULT_ERROR_RATE}
+         * @return this builder
+         * @throws IllegalArgumentException when the rate is outside [0, 1]
+         */
         public Builder errorRate(double errorRate) {
             if (!(errorRate >= 0.0 && errorRate <= 1.0)) {
                 throw new IllegalArgumentException("errorRate must be in [0, 1], was " + errorRate);
@@ -94,7 +106,14 @@ public final class SimFaults {
             return this;
         }
 
-        /** SSE events written before the connection is cut, {@code >= 0}, or -1 for never. */
+        /**
+         * SSE events or audio chunks written before the connection is cut.
+         *
+         * @param closeAfterChunks {@code >= 0}, or -1 for never; default {@value
+         *                         SimFaults#DEFAULT_CLOSE_AFTER_CHUNKS}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is below -1
+         */
         public Builder closeAfterChunks(int closeAfterChunks) {
             if (closeAfterChunks < -1) {
                 throw new IllegalArgumentException("closeAfterChunks must be >= -1, was " + closeAfterChunks);
@@ -103,7 +122,7 @@ public final class SimFaults {
             return this;
         }
 
-        /** The immutable value. */
+        /** {@return the immutable value} */
         public SimFaults build() {
             return new SimFaults(this);
         }

@@ -1,7 +1,7 @@
 package ai.qubittron.bastion.sim;
 
 /**
- * A snapshot of a {@link SimulatedWorker}'s counters, taken by {@link SimulatedWorker#stats()}.
+ * A snapshot of a {@link SimulatedWorker}'s counters, taken by {@link SimulatedWorker#stats()}; immutable.
  *
  * <p>Only model requests are counted: generation ({@code /v1/chat/completions}, {@code /v1/completions},
  * {@code /v1/responses}) and audio ({@code /v1/audio/transcriptions}, {@code /v1/audio/speech});

@@ -99,17 +99,29 @@ public final class SimText {
     private SimText() {
     }
 
-    /** The prompt key of these text pieces: joined with {@code "\n"}. */
+    /**
+     * {@return the prompt key of these text pieces: joined with {@code "\n"}}
+     *
+     * @param pieces the request's text pieces, in request order (see the class comment)
+     */
     public static String promptKey(List<String> pieces) {
         return String.join("\n", pieces);
     }
 
-    /** The prompt key of these text pieces: joined with {@code "\n"}. */
+    /**
+     * {@return the prompt key of these text pieces: joined with {@code "\n"}}
+     *
+     * @param pieces the request's text pieces, in request order
+     */
     public static String promptKey(String... pieces) {
         return String.join("\n", pieces);
     }
 
-    /** Tokens of one text piece: {@code ceil(utf8Bytes / 4)}, at least 1 when not empty, 0 when empty. */
+    /**
+     * {@return the tokens of one text piece: {@code ceil(utf8Bytes / 4)}, at least 1 when not empty, 0 when empty}
+     *
+     * @param piece one text piece
+     */
     public static int countTokens(CharSequence piece) {
         int bytes = utf8Length(piece);
         return bytes == 0 ? 0 : (bytes + 3) / 4;
@@ -118,6 +130,9 @@ public final class SimText {
     /**
      * Prompt tokens of a chat request whose messages each have one string content: the pieces' tokens,
      * plus {@value #TOKENS_PER_MESSAGE} per message, plus {@value #REPLY_PRIMING_TOKENS}.
+     *
+     * @param messageContents each message's content string
+     * @return the prompt tokens the worker reports
      */
     public static int chatPromptTokens(String... messageContents) {
         int tokens = REPLY_PRIMING_TOKENS;
@@ -127,28 +142,58 @@ public final class SimText {
         return tokens;
     }
 
-    /** The natural output length for this prompt, in [{@value #MIN_NATURAL_TOKENS}, {@value #MAX_NATURAL_TOKENS}]. */
+    /**
+     * {@return the natural output length for this prompt, in [{@value #MIN_NATURAL_TOKENS}, {@value
+     * #MAX_NATURAL_TOKENS}] tokens}
+     *
+     * @param seed      the worker's seed
+     * @param promptKey the request's prompt key
+     */
     public static int naturalTokens(long seed, String promptKey) {
         long h = promptHash(seed, promptKey);
         return MIN_NATURAL_TOKENS + (int) Math.floorMod(mix(h ^ LENGTH_SALT), MAX_NATURAL_TOKENS - MIN_NATURAL_TOKENS + 1L);
     }
 
-    /** Output tokens of a request limited to {@code maxTokens}: {@code min(natural, maxTokens)}. */
+    /**
+     * {@return the output tokens of a request limited to {@code maxTokens}: {@code min(natural, maxTokens)}}
+     *
+     * @param seed      the worker's seed
+     * @param promptKey the request's prompt key
+     * @param maxTokens the request's output limit (the config's default when it sets none)
+     */
     public static int outputTokens(long seed, String promptKey, int maxTokens) {
         return Math.min(naturalTokens(seed, promptKey), maxTokens);
     }
 
-    /** The finish reason of a request limited to {@code maxTokens}: {@code "stop"} or {@code "length"}. */
+    /**
+     * {@return the finish reason of a request limited to {@code maxTokens}: {@code "stop"} or {@code "length"}}
+     *
+     * @param seed      the worker's seed
+     * @param promptKey the request's prompt key
+     * @param maxTokens the request's output limit
+     */
     public static String finishReason(long seed, String promptKey, int maxTokens) {
         return naturalTokens(seed, promptKey) <= maxTokens ? "stop" : "length";
     }
 
-    /** Token {@code index} (from 0): a vocabulary word, with a leading space unless it is the first. */
+    /**
+     * {@return token {@code index}: a vocabulary word, with a leading space unless it is the first}
+     *
+     * @param seed      the worker's seed
+     * @param promptKey the request's prompt key
+     * @param index     the token's place in the output, from 0
+     */
     public static String token(long seed, String promptKey, int index) {
         return tokenOf(promptHash(seed, promptKey), index);
     }
 
-    /** The first {@code tokens} tokens concatenated: the exact text of an answer of that many tokens. */
+    /**
+     * {@return the first {@code tokens} tokens concatenated: the exact text of an answer of that many tokens}
+     *
+     * @param seed      the worker's seed
+     * @param promptKey the request's prompt key
+     * @param tokens    how many tokens
+     */
     public static String completion(long seed, String promptKey, int tokens) {
         long h = promptHash(seed, promptKey);
         StringBuilder sb = new StringBuilder(tokens * 7);
@@ -158,44 +203,80 @@ public final class SimText {
         return sb.toString();
     }
 
-    /** The exact answer text to a request limited to {@code maxTokens} output tokens. */
+    /**
+     * {@return the exact answer text to a request limited to {@code maxTokens} output tokens}
+     *
+     * @param seed      the worker's seed
+     * @param promptKey the request's prompt key
+     * @param maxTokens the request's output limit
+     */
     public static String expectedText(long seed, String promptKey, int maxTokens) {
         return completion(seed, promptKey, outputTokens(seed, promptKey, maxTokens));
     }
 
-    /** The prompt key a transcript of {@code audioMillis} ms of audio is generated from: {@code "audio <ms> ms"}. */
+    /**
+     * {@return the prompt key a transcript is generated from: {@code "audio <ms> ms"}}
+     *
+     * @param audioMillis the audio's length, in ms
+     */
     public static String transcriptKey(long audioMillis) {
         return "audio " + audioMillis + " ms";
     }
 
-    /** Words of the transcript of {@code audioMillis} ms of audio: one per 400 ms, rounded up, in [1, 4096]. */
+    /**
+     * {@return the words of the transcript: one per 400 ms, rounded up, in [1, 4096]}
+     *
+     * @param audioMillis the audio's length, in ms
+     */
     public static int transcriptWords(long audioMillis) {
         long words = (Math.max(0, audioMillis) + AUDIO_MILLIS_PER_WORD - 1) / AUDIO_MILLIS_PER_WORD;
         return (int) Math.max(1, Math.min(MAX_TRANSCRIPT_WORDS, words));
     }
 
-    /** The exact transcript of {@code audioMillis} ms of audio. */
+    /**
+     * {@return the exact transcript of {@code audioMillis} ms of audio}
+     *
+     * @param seed        the worker's seed
+     * @param audioMillis the audio's length, in ms (as the class comment measures it)
+     */
     public static String transcript(long seed, long audioMillis) {
         return completion(seed, transcriptKey(audioMillis), transcriptWords(audioMillis));
     }
 
-    /** {@code usage.seconds} of a transcription of {@code audioMillis} ms: whole seconds rounded up, at least 1. */
+    /**
+     * {@return the {@code usage.seconds} of a transcription: whole seconds rounded up, at least 1}
+     *
+     * @param audioMillis the audio's length, in ms
+     */
     public static long usageSeconds(long audioMillis) {
         return Math.max(1, (audioMillis + 999) / 1000);
     }
 
-    /** Length of the speech of {@code input}, in ms: 60 per code point, at least 200. */
+    /**
+     * {@return the length of the speech of {@code input}, in ms: 60 per code point, at least 200}
+     *
+     * @param input the request's text
+     */
     public static int speechMillis(String input) {
         long millis = (long) input.codePointCount(0, input.length()) * SPEECH_MILLIS_PER_CHARACTER;
         return (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_SPEECH_MILLIS, millis));
     }
 
-    /** Samples of the speech of {@code input} (two bytes each): {@link #speechMillis} at 24 kHz. */
+    /**
+     * {@return the samples of the speech of {@code input} (two bytes each): {@link #speechMillis} at 24 kHz}
+     *
+     * @param input the request's text
+     */
     public static long speechSamples(String input) {
         return (long) speechMillis(input) * SPEECH_SAMPLE_RATE / 1000;
     }
 
-    /** {@code mix(seed ^ fnv1a64(promptKey))}: the per-prompt hash the other helpers derive from. */
+    /**
+     * {@return {@code mix(seed ^ fnv1a64(promptKey))}: the per-prompt hash the other helpers derive from}
+     *
+     * @param seed      the worker's seed
+     * @param promptKey the request's prompt key
+     */
     public static long promptHash(long seed, String promptKey) {
         long h = FNV_OFFSET;
         for (int i = 0; i < promptKey.length(); i++) {
@@ -205,7 +286,12 @@ public final class SimText {
         return mix(seed ^ h);
     }
 
-    /** Token {@code index} of the prompt whose {@link #promptHash} is {@code hash}. */
+    /**
+     * {@return token {@code index} of the prompt whose {@link #promptHash} is {@code hash}}
+     *
+     * @param hash  a {@link #promptHash}
+     * @param index the token's place in the output, from 0
+     */
     public static String tokenOf(long hash, int index) {
         String word = WORDS[(int) Math.floorMod(mix(hash + (index + 1L) * GOLDEN), (long) WORDS.length)];
         return index == 0 ? word : " " + word;

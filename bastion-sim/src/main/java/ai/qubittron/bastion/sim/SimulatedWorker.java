@@ -68,7 +68,7 @@ public final class SimulatedWorker implements AutoCloseable {
     public static final int DEFAULT_PORT = 0;
     /** Default {@link Builder#models(List)}: {@code gpt-oss-120b} only. */
     public static final List<String> DEFAULT_MODELS = List.of("gpt-oss-120b");
-    /** Default {@link Builder#seed(long)}. */
+    /** Default {@link Builder#seed(long)}: {@value}. */
     public static final long DEFAULT_SEED = 42L;
     /** Default {@link Builder#eventLoopThreads(int)}: one event loop. */
     public static final int DEFAULT_EVENT_LOOP_THREADS = 1;
@@ -95,7 +95,7 @@ public final class SimulatedWorker implements AutoCloseable {
         this.engine = new SimEngine(b.models, b.config, b.faults, b.seed);
     }
 
-    /** A builder with every default. */
+    /** {@return a builder with every default} */
     public static Builder builder() {
         return new Builder();
     }
@@ -146,7 +146,11 @@ public final class SimulatedWorker implements AutoCloseable {
         boundPort = ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
-    /** The bound port (the ephemeral one chosen when built with port 0). */
+    /**
+     * {@return the bound port (the ephemeral one chosen when built with port 0)}
+     *
+     * @throws IllegalStateException when the worker was never started
+     */
     public synchronized int port() {
         if (boundPort < 0) {
             throw new IllegalStateException("worker not started");
@@ -154,38 +158,50 @@ public final class SimulatedWorker implements AutoCloseable {
         return boundPort;
     }
 
-    /** The host the worker listens on. */
+    /** {@return the host the worker listens on, as given to the builder} */
     public String host() {
         return host;
     }
 
-    /** {@code http://HOST:PORT}, without a trailing slash (IPv6 hosts in brackets). */
+    /**
+     * {@return the base URL, {@code http://HOST:PORT}, without a trailing slash (IPv6 hosts in brackets)}
+     *
+     * @throws IllegalStateException when the worker was never started
+     */
     public String baseUrl() {
         String h = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
         return "http://" + h + ":" + port();
     }
 
-    /** The served model ids, in {@code /v1/models} order. */
+    /** {@return the served model ids, in {@code /v1/models} order (unmodifiable)} */
     public List<String> models() {
         return models;
     }
 
-    /** Replaces the timing configuration; applies to the next token of every running sequence. */
+    /**
+     * Replaces the timing configuration; applies to the next token of every running sequence. Any thread.
+     *
+     * @param config the new timing
+     */
     public void reconfigure(SimConfig config) {
         engine.reconfigure(Objects.requireNonNull(config, "config"));
     }
 
-    /** The current timing configuration. */
+    /** {@return the current timing configuration} */
     public SimConfig config() {
         return engine.config();
     }
 
-    /** Replaces the injected faults; applies to requests received from now on. */
+    /**
+     * Replaces the injected faults; applies to requests received from now on. Any thread.
+     *
+     * @param faults the new faults ({@link SimFaults#NONE} for none)
+     */
     public void faults(SimFaults faults) {
         engine.faults(Objects.requireNonNull(faults, "faults"));
     }
 
-    /** The current injected faults. */
+    /** {@return the current injected faults} */
     public SimFaults faults() {
         return engine.faults();
     }
@@ -195,6 +211,7 @@ public final class SimulatedWorker implements AutoCloseable {
      * connection, cancelling what they had in flight; {@code false}: binds again on the same port. Waits
      * until done; idempotent.
      *
+     * @param refuse whether to refuse connections from now on
      * @throws IllegalStateException when not started, closed, or the port cannot be bound again
      */
     public synchronized void refuseConnections(boolean refuse) {
@@ -239,17 +256,21 @@ public final class SimulatedWorker implements AutoCloseable {
         }
     }
 
-    /** Whether {@link #refuseConnections(boolean) refuseConnections(true)} is in force. */
+    /** {@return whether {@link #refuseConnections(boolean) refuseConnections(true)} is in force} */
     public synchronized boolean refusingConnections() {
         return refusing;
     }
 
-    /** A snapshot of the request counters and of the running and waiting sequences. */
+    /** {@return a snapshot of the request counters and of the running and waiting sequences} */
     public SimStats stats() {
         return engine.stats();
     }
 
-    /** Closes the listening socket and every connection and stops the event loops. Idempotent. */
+    /**
+     * Closes the listening socket and every connection (cancelling what they had in flight) and stops the
+     * event loops; blocks until they have stopped (up to about 2 s). Idempotent; a closed worker cannot
+     * be started again.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -290,7 +311,13 @@ public final class SimulatedWorker implements AutoCloseable {
         private Builder() {
         }
 
-        /** Address to listen on; default {@value #DEFAULT_HOST}. */
+        /**
+         * Address to listen on.
+         *
+         * @param host a host name or address, not blank; default {@value SimulatedWorker#DEFAULT_HOST}
+         * @return this builder
+         * @throws IllegalArgumentException when the host is blank
+         */
         public Builder host(String host) {
             if (host == null || host.isBlank()) {
                 throw new IllegalArgumentException("host must not be blank, was '" + host + "'");
@@ -299,7 +326,13 @@ public final class SimulatedWorker implements AutoCloseable {
             return this;
         }
 
-        /** Port to listen on, 0 for an ephemeral one; default {@value #DEFAULT_PORT}. */
+        /**
+         * Port to listen on.
+         *
+         * @param port 0 to 65535, 0 for an ephemeral one; default {@value SimulatedWorker#DEFAULT_PORT}
+         * @return this builder
+         * @throws IllegalArgumentException when the port is out of range
+         */
         public Builder port(int port) {
             if (port < 0 || port > 65_535) {
                 throw new IllegalArgumentException("port must be in [0, 65535], was " + port);
@@ -308,7 +341,13 @@ public final class SimulatedWorker implements AutoCloseable {
             return this;
         }
 
-        /** Served model ids: non-empty, no blank or duplicate id; default {@link #DEFAULT_MODELS}. */
+        /**
+         * Served model ids, exactly as requests name them (the worker knows no aliases).
+         *
+         * @param models non-empty, no blank or duplicate id; copied; default {@link SimulatedWorker#DEFAULT_MODELS}
+         * @return this builder
+         * @throws IllegalArgumentException when the list is empty or holds a blank or repeated id
+         */
         public Builder models(List<String> models) {
             if (models == null || models.isEmpty()) {
                 throw new IllegalArgumentException("models must not be empty, was " + models);
@@ -328,12 +367,24 @@ public final class SimulatedWorker implements AutoCloseable {
             return this;
         }
 
-        /** Served model ids; see {@link #models(List)}. */
+        /**
+         * Served model ids; see {@link #models(List)}.
+         *
+         * @param models non-empty, no blank or duplicate id
+         * @return this builder
+         * @throws IllegalArgumentException when the ids are empty, blank or repeated
+         */
         public Builder models(String... models) {
             return models(models == null ? null : List.of(models));
         }
 
-        /** Timing; default {@link SimConfig#defaults()}. */
+        /**
+         * Timing.
+         *
+         * @param config not null; default {@link SimConfig#defaults()}
+         * @return this builder
+         * @throws IllegalArgumentException when it is null
+         */
         public Builder config(SimConfig config) {
             if (config == null) {
                 throw new IllegalArgumentException("config must not be null");
@@ -342,7 +393,13 @@ public final class SimulatedWorker implements AutoCloseable {
             return this;
         }
 
-        /** Injected faults; default {@link SimFaults#NONE}. */
+        /**
+         * Injected faults.
+         *
+         * @param faults not null; default {@link SimFaults#NONE}
+         * @return this builder
+         * @throws IllegalArgumentException when it is null
+         */
         public Builder faults(SimFaults faults) {
             if (faults == null) {
                 throw new IllegalArgumentException("faults must not be null");
@@ -351,13 +408,24 @@ public final class SimulatedWorker implements AutoCloseable {
             return this;
         }
 
-        /** Seed of the generated text ({@link SimText}) and of the fault draw; default {@value #DEFAULT_SEED}. */
+        /**
+         * Seed of the generated text ({@link SimText}) and of the fault draw.
+         *
+         * @param seed any value; default {@value SimulatedWorker#DEFAULT_SEED}
+         * @return this builder
+         */
         public Builder seed(long seed) {
             this.seed = seed;
             return this;
         }
 
-        /** Event loop threads, {@code >= 1}; default {@value #DEFAULT_EVENT_LOOP_THREADS}. */
+        /**
+         * Event loop threads, which accept and serve every connection.
+         *
+         * @param eventLoopThreads {@code >= 1}; default {@value SimulatedWorker#DEFAULT_EVENT_LOOP_THREADS}
+         * @return this builder
+         * @throws IllegalArgumentException when below 1
+         */
         public Builder eventLoopThreads(int eventLoopThreads) {
             if (eventLoopThreads < 1) {
                 throw new IllegalArgumentException("eventLoopThreads must be >= 1, was " + eventLoopThreads);
@@ -366,7 +434,7 @@ public final class SimulatedWorker implements AutoCloseable {
             return this;
         }
 
-        /** The worker, not started yet: call {@link SimulatedWorker#start()}. */
+        /** {@return the worker, not started yet: call {@link SimulatedWorker#start()}} */
         public SimulatedWorker build() {
             return new SimulatedWorker(this);
         }

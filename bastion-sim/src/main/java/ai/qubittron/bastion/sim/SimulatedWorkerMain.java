@@ -25,6 +25,13 @@ public final class SimulatedWorkerMain {
     private SimulatedWorkerMain() {
     }
 
+    /**
+     * Parses the options, starts the worker and serves until the process is stopped (a shutdown hook
+     * closes it). Bad options print the usage and exit with status 2.
+     *
+     * @param args the options above
+     * @throws InterruptedException when interrupted while serving
+     */
     public static void main(String[] args) throws InterruptedException {
         SimulatedWorker worker;
         try {

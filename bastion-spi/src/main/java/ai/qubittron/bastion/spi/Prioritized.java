@@ -14,8 +14,8 @@ public interface Prioritized {
     int DEFAULT_PRIORITY = 0;
 
     /**
-     * This provider's priority; higher wins. Called once, right after the provider is instantiated, on
-     * the thread that builds the gateway.
+     * {@return this provider's priority; higher wins} Called once, right after the provider is
+     * instantiated, on the thread that builds the gateway; a throw skips the provider.
      */
     default int priority() {
         return DEFAULT_PRIORITY;

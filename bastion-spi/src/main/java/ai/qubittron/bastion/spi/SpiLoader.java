@@ -23,7 +23,7 @@ import java.util.logging.Logger;
  * </ul>
  *
  * <p>Every provider is instantiated (its priority is an instance method), so providers should have
- * cheap constructors. Thread role: called while a gateway is being built, never on an event loop; it
+ * cheap constructors; each call loads and instantiates them anew, nothing is cached. Thread role: called while a gateway is being built, never on an event loop; it
  * is stateless and thread-safe.
  */
 public final class SpiLoader {
@@ -39,6 +39,7 @@ public final class SpiLoader {
     /**
      * Returns the highest-priority provider of {@code type}.
      *
+     * @param <T>    the SPI type
      * @param type   the SPI interface
      * @param loader where to look for {@code META-INF/services/<type>}; {@code null} means the system
      *               class loader, as for {@link ServiceLoader#load(Class, ClassLoader)}

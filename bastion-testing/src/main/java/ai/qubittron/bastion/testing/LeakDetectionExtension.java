@@ -23,6 +23,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <p>After each test class it collects garbage and allocates tracked buffers, which is what makes the
  * detector look at its reference queue, then fails the class if any leak was reported. Leaks from one
  * class cannot be blamed on the next: the report list is drained at the start of every class.
+ *
+ * <p>Thread role: JUnit calls it on the thread that runs the class; Netty's detectors record from any
+ * thread. Leaks of classes run in parallel cannot be told apart.
  */
 public final class LeakDetectionExtension implements BeforeAllCallback, AfterAllCallback {
 
@@ -72,7 +75,12 @@ public final class LeakDetectionExtension implements BeforeAllCallback, AfterAll
         }
     }
 
-    /** Takes the leaks reported so far and not yet claimed by a test class; for tests of this extension. */
+    /**
+     * Takes the leaks reported so far and not yet claimed by a test class; for tests of this extension.
+     * Collects garbage first, so it takes a moment.
+     *
+     * @return the leak reports, each with its access records; empty when there was none
+     */
     public static List<String> drainLeaks() {
         collectLeaks();
         List<String> leaks = List.copyOf(LEAKS);

@@ -16,18 +16,29 @@ package ai.qubittron.bastion.core.admission;
  *       that; a charge above the reservation is capped at it, never taken past the balance.</li>
  * </ul>
  *
- * Stateless.
+ * Stateless; any thread.
  */
 public final class AudioMetering {
 
+    /** Input tokens per second of audio: {@value}. */
     public static final long TOKENS_PER_AUDIO_SECOND = 10;
+    /** Bytes per audio second assumed to bill an upload whose worker reported no usage: {@value} (128 kbit/s). */
     public static final long ESTIMATE_BYTES_PER_SECOND = 16_000;
+    /**
+     * Bytes per audio second assumed to reserve for an upload: {@value} (16 kbit/s), 8 times the estimate's
+     * tokens.
+     */
     public static final long BOUND_BYTES_PER_SECOND = 2_000;
 
     private AudioMetering() {
     }
 
-    /** The input tokens of {@code seconds} of audio, rounded up to a whole token. */
+    /**
+     * {@return the input tokens of {@code seconds} of audio, rounded up to a whole token} 0 for a
+     * duration that is not positive (or NaN); saturates at {@link Long#MAX_VALUE}.
+     *
+     * @param seconds the audio's duration, as the worker reported it
+     */
     public static long tokensOfSeconds(double seconds) {
         if (!(seconds > 0)) {
             return 0;
@@ -36,12 +47,20 @@ public final class AudioMetering {
         return tokens >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) tokens;
     }
 
-    /** The input tokens billed for an upload of {@code bytes} when the worker reports no usage. */
+    /**
+     * {@return the input tokens billed for an upload of {@code bytes} when the worker reports no usage}
+     *
+     * @param bytes the upload's size (the whole multipart body); a negative one counts as 0
+     */
     public static long estimatedTokens(long bytes) {
         return ceilDiv(Math.max(0, bytes), ESTIMATE_BYTES_PER_SECOND) * TOKENS_PER_AUDIO_SECOND;
     }
 
-    /** The input tokens reserved for an upload of at most {@code bytes}. */
+    /**
+     * {@return the input tokens reserved for an upload of at most {@code bytes}}
+     *
+     * @param bytes the upload's largest possible size; a negative one counts as 0
+     */
     public static long boundTokens(long bytes) {
         return ceilDiv(Math.max(0, bytes), BOUND_BYTES_PER_SECOND) * TOKENS_PER_AUDIO_SECOND;
     }

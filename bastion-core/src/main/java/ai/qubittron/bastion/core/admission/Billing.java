@@ -16,7 +16,9 @@ import java.util.logging.Logger;
  * upstream error, client gone, timeout); only the first call reaches the ledger, and the ledger is
  * itself idempotent per request id, so a request is billed exactly once.
  *
- * <p>Not thread-safe: used by the event loop that relays the request.
+ * <p>Not thread-safe: used by the event loop that relays the request. The stages it returns complete
+ * on whichever thread the ledger completes them on; a ledger that throws or fails is logged here, never
+ * rethrown, and leaves the reservation held.
  */
 public final class Billing {
 
@@ -31,6 +33,13 @@ public final class Billing {
     private CompletionStage<Settlement> outcome;
 
     /**
+     * The billing of a request whose reservation the ledger has granted.
+     *
+     * @param ledger               the ledger that granted the reservation; not owned
+     * @param accountId            the account billed
+     * @param requestId            the request id the reservation was made under
+     * @param price                the model's price, which turns tokens into micro-units
+     * @param reservedMicros       the amount reserved, the most a settlement charges
      * @param promptTokensFallback the prompt tokens billed when the upstream reports no usage
      */
     public Billing(Ledger ledger, String accountId, String requestId, ModelPrice price, long reservedMicros,
@@ -47,6 +56,10 @@ public final class Billing {
      * Charges the cost of these tokens, at most the reservation (the ledger never takes more than was
      * reserved, so a balance never goes below zero); later calls change nothing. A cost above the
      * reservation means the worst case was not one: it is logged, as it is revenue lost.
+     *
+     * @param inputTokens  the prompt tokens to bill (negative counts as 0)
+     * @param outputTokens the output tokens to bill (negative counts as 0)
+     * @return the ledger's outcome; after the first call (settle or release), that first outcome
      */
     public CompletionStage<Settlement> settle(long inputTokens, long outputTokens) {
         if (outcome == null) {
@@ -60,12 +73,22 @@ public final class Billing {
         return outcome;
     }
 
-    /** Charges the fallback prompt estimate and the output tokens counted by the relay. */
+    /**
+     * Charges the fallback prompt estimate and the output tokens counted by the relay: for a response
+     * that reported no usage (a cut stream, a client gone).
+     *
+     * @param outputTokens the output tokens relayed
+     * @return as {@link #settle}
+     */
     public CompletionStage<Settlement> settleEstimated(long outputTokens) {
         return settle(promptTokensFallback, outputTokens);
     }
 
-    /** Frees the reservation without charging; later calls change nothing. */
+    /**
+     * Frees the reservation without charging; later calls change nothing.
+     *
+     * @return the ledger's outcome; after the first call (settle or release), that first outcome
+     */
     public CompletionStage<Settlement> release() {
         if (outcome == null) {
             outcome = call(() -> ledger.release(accountId, requestId));
@@ -73,12 +96,12 @@ public final class Billing {
         return outcome;
     }
 
-    /** Whether the request was settled or released already. */
+    /** {@return whether the request was settled or released already} */
     public boolean ended() {
         return outcome != null;
     }
 
-    /** The amount reserved for the request. */
+    /** {@return the amount reserved for the request, in micro-units} */
     public long reservedMicros() {
         return reservedMicros;
     }

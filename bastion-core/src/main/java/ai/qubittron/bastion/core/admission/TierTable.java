@@ -7,7 +7,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The rate limits of each tier, changeable at run time. A tier without limits of its own gets the
- * default tier's. Lock-free reads.
+ * default tier's ({@link ai.qubittron.bastion.spi.auth.ApiPrincipal#DEFAULT_TIER}), which are
+ * {@link #DEFAULT_LIMITS} until set. Thread-safe: any thread may set while event loops read (lock-free);
+ * a change applies to the next request's admission.
  */
 public final class TierTable {
 
@@ -17,7 +19,12 @@ public final class TierTable {
     private final Map<String, RateLimits> tiers = new ConcurrentHashMap<>();
     private volatile RateLimits defaultLimits = DEFAULT_LIMITS;
 
-    /** Sets a tier's limits; the tier named {@code default} is the fallback for unknown tiers. */
+    /**
+     * Sets a tier's limits; the tier named {@code default} is the fallback for unknown tiers.
+     *
+     * @param tier   the tier name, as in {@link ai.qubittron.bastion.spi.auth.ApiPrincipal#tier()}
+     * @param limits its per-minute allowance
+     */
     public void set(String tier, RateLimits limits) {
         Objects.requireNonNull(limits, "limits");
         if ("default".equals(Objects.requireNonNull(tier, "tier"))) {
@@ -26,7 +33,11 @@ public final class TierTable {
         tiers.put(tier, limits);
     }
 
-    /** The tier's limits. */
+    /**
+     * {@return the tier's limits, or the default tier's when it has none}
+     *
+     * @param tier the tier name
+     */
     public RateLimits limits(String tier) {
         RateLimits limits = tiers.get(tier);
         return limits != null ? limits : defaultLimits;

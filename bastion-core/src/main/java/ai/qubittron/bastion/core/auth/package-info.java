@@ -1,2 +1,5 @@
-/** In-memory authentication: {@link ai.qubittron.bastion.core.auth.InMemoryApiKeyStore}. */
+/**
+ * Authentication in memory: {@link ai.qubittron.bastion.core.auth.InMemoryApiKeyStore}, the
+ * {@link ai.qubittron.bastion.spi.auth.ApiKeyStore} of a single gateway node and the gateway's default.
+ */
 package ai.qubittron.bastion.core.auth;

@@ -5,11 +5,15 @@ import java.util.Set;
 
 /**
  * The model endpoints of the data plane, each with the path it is served at and the path it is
- * forwarded to on an upstream worker (an OpenAI-compatible server).
+ * forwarded to on an upstream worker (an OpenAI-compatible server). {@code /v1/models} is not one: it
+ * names no model and is answered by the gateway itself.
  */
 public enum Endpoint {
+    /** Chat completions: JSON {@code messages} in, plain or streamed (SSE). */
     CHAT_COMPLETIONS("/v1/chat/completions", "/v1/chat/completions"),
+    /** Legacy completions: JSON {@code prompt} in, plain or streamed. */
     COMPLETIONS("/v1/completions", "/v1/completions"),
+    /** The Responses API, stateless: JSON {@code input} in, plain or streamed with its event names. */
     RESPONSES("/v1/responses", "/v1/responses"),
     /** Speech to text: a {@code multipart/form-data} upload, relayed as a stream. */
     TRANSCRIPTIONS("/v1/audio/transcriptions", "/v1/audio/transcriptions"),
@@ -26,22 +30,22 @@ public enum Endpoint {
         this.upstreamPath = upstreamPath;
     }
 
-    /** The request path on the gateway. */
+    /** {@return the request path on the gateway} */
     public String path() {
         return path;
     }
 
-    /** The request path on an upstream worker. */
+    /** {@return the request path on an upstream worker} */
     public String upstreamPath() {
         return upstreamPath;
     }
 
-    /** The text generation endpoints: chat completions, completions and responses. */
+    /** {@return the text generation endpoints: chat completions, completions and responses (unmodifiable)} */
     public static Set<Endpoint> text() {
         return TEXT;
     }
 
-    /** Whether requests to this endpoint are metered in tokens of text (else in audio). */
+    /** {@return whether requests to this endpoint are metered in tokens of text (else in audio)} */
     public boolean isText() {
         return TEXT.contains(this);
     }

@@ -38,7 +38,14 @@ public final class ModelCatalog {
         }
     }
 
-    /** A catalog of exactly these models. Ids and aliases must be unique across all of them. */
+    /**
+     * A catalog of exactly these models, in this order (the order of {@code /v1/models} and of
+     * {@link #defaultFor}).
+     *
+     * @param models the models; copied
+     * @return the catalog
+     * @throws IllegalArgumentException when a name (id or alias) is used by two models
+     */
     public static ModelCatalog of(Collection<ModelInfo> models) {
         return new ModelCatalog(new ArrayList<>(models));
     }
@@ -47,6 +54,8 @@ public final class ModelCatalog {
      * The default catalog of the product documents: twelve text models, all on chat and completions,
      * nine of them on responses; a speech-to-text model ({@code whisper-large-v3}) and a text-to-speech
      * model ({@code Kokoro-82M}). Each is also reachable by its Hugging Face style name ({@code org/model}).
+     *
+     * @return a new catalog of those 14 models
      */
     public static ModelCatalog defaults() {
         EnumSet<Endpoint> noResponses = EnumSet.of(Endpoint.CHAT_COMPLETIONS, Endpoint.COMPLETIONS);
@@ -71,6 +80,9 @@ public final class ModelCatalog {
     /**
      * The model a request to {@code endpoint} gets when it names none: the first model of the catalog
      * that supports the endpoint, or {@code null}. Only text-to-speech requests may leave the model out.
+     *
+     * @param endpoint the endpoint
+     * @return that model, or {@code null} when no model supports the endpoint
      */
     public ModelInfo defaultFor(Endpoint endpoint) {
         for (ModelInfo model : models) {
@@ -81,12 +93,16 @@ public final class ModelCatalog {
         return null;
     }
 
-    /** The model with this id or alias, or {@code null}. */
+    /**
+     * {@return the model with this id or alias, or {@code null}} Names are case-sensitive.
+     *
+     * @param name what a request's {@code model} said; not null
+     */
     public ModelInfo find(String name) {
         return byName.get(name);
     }
 
-    /** Every model, in catalog order. */
+    /** {@return every model, in catalog order (unmodifiable)} */
     public List<ModelInfo> models() {
         return models;
     }

@@ -18,6 +18,18 @@ import java.util.Set;
 public record ModelInfo(String id, String category, Set<Endpoint> endpoints, Set<String> aliases,
                         String upstreamName, String ownedBy, long created) {
 
+    /**
+     * Validates and copies the sets.
+     *
+     * @param id           the canonical id, not blank
+     * @param category     what kind of model it is
+     * @param endpoints    the endpoints that accept it; copied
+     * @param aliases      other names, each not blank; copied
+     * @param upstreamName the name on the workers, not blank
+     * @param ownedBy      the {@code owned_by} shown
+     * @param created      epoch seconds, {@code >= 0}
+     * @throws IllegalArgumentException when a name is blank or {@code created} is negative
+     */
     public ModelInfo {
         requireName("id", id);
         Objects.requireNonNull(category, "category");
@@ -31,17 +43,38 @@ public record ModelInfo(String id, String category, Set<Endpoint> endpoints, Set
         }
     }
 
-    /** A model served upstream under its own id, with the given endpoints and aliases. */
+    /**
+     * A model served upstream under its own id, with the given endpoints and aliases, owned by
+     * {@code qubittron} and created 2025-01-01 (epoch second 1,735,689,600).
+     *
+     * @param id        the canonical id, also the upstream name
+     * @param category  what kind of model it is
+     * @param endpoints the endpoints that accept it
+     * @param aliases   other names clients may use
+     * @return the model
+     */
     public static ModelInfo of(String id, String category, Set<Endpoint> endpoints, String... aliases) {
         return new ModelInfo(id, category, endpoints, Set.of(aliases), id, "qubittron", 1735689600L);
     }
 
-    /** A text model: chat completions, completions and responses ({@link Endpoint#text()}). */
+    /**
+     * A text model: chat completions, completions and responses ({@link Endpoint#text()}); otherwise as
+     * {@link #of(String, String, Set, String...)}.
+     *
+     * @param id       the canonical id, also the upstream name
+     * @param category what kind of model it is
+     * @param aliases  other names clients may use
+     * @return the model
+     */
     public static ModelInfo of(String id, String category, String... aliases) {
         return of(id, category, Endpoint.text(), aliases);
     }
 
-    /** Whether this model may be called on the endpoint. */
+    /**
+     * {@return whether this model may be called on the endpoint}
+     *
+     * @param endpoint the endpoint a request was sent to
+     */
     public boolean supports(Endpoint endpoint) {
         return endpoints.contains(endpoint);
     }

@@ -1,6 +1,8 @@
 /**
- * The model catalog: {@link ai.qubittron.bastion.core.catalog.ModelCatalog} (start with
- * {@code defaults()}), its {@link ai.qubittron.bastion.core.catalog.ModelInfo} entries and the
- * {@link ai.qubittron.bastion.core.catalog.Endpoint}s a model may support.
+ * The model catalog: which models the gateway serves, under which names, on which endpoints. Start with
+ * {@link ai.qubittron.bastion.core.catalog.ModelCatalog} ({@code defaults()} is the product documents'
+ * catalog, {@code of(…)} makes another), whose entries are
+ * {@link ai.qubittron.bastion.core.catalog.ModelInfo}s, each listing the
+ * {@link ai.qubittron.bastion.core.catalog.Endpoint}s it may be called on. Immutable values.
  */
 package ai.qubittron.bastion.core.catalog;

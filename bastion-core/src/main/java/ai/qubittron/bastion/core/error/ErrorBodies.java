@@ -10,7 +10,8 @@ import java.io.UncheckedIOException;
  * Builds the OpenAI-shaped error bodies {@code {"error":{"message","type","code"}}}.
  *
  * <p>Bodies with a fixed message (the 401 above all, which is answered to every scanner on the
- * internet) are built once; the returned arrays are shared and must not be modified.
+ * internet) are built once; the returned arrays are shared and must not be modified. Stateless; any
+ * thread.
  */
 public final class ErrorBodies {
 
@@ -23,12 +24,18 @@ public final class ErrorBodies {
     private ErrorBodies() {
     }
 
-    /** The 401 body, built once; shared, do not modify. */
+    /** {@return the 401 body with {@link #INVALID_API_KEY_MESSAGE}, built once; shared, do not modify} */
     public static byte[] invalidApiKey() {
         return INVALID_API_KEY_BODY;
     }
 
-    /** Builds the body for the given kind and message. */
+    /**
+     * Builds the body for the given kind and message, as UTF-8 JSON.
+     *
+     * @param kind    the failure, which gives {@code type} and {@code code}
+     * @param message the human-readable {@code message}; JSON-escaped here
+     * @return a new array the caller owns
+     */
     public static byte[] json(ErrorKind kind, String message) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(96 + message.length());
         try (JsonGenerator g = JSON.createGenerator(out)) {

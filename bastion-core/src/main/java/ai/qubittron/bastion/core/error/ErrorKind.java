@@ -5,7 +5,8 @@ package ai.qubittron.bastion.core.error;
  * {@code type} and the {@code code} of the body {@code {"error":{"message","type","code"}}}.
  *
  * <p>The table follows the product documents (shared/API.md); kinds the documents do not name
- * (unknown path, wrong method) follow what the OpenAI API answers.
+ * (unknown path, wrong method) follow what the OpenAI API answers. Bodies are built by
+ * {@link ErrorBodies}.
  */
 public enum ErrorKind {
     /** The body failed validation: bad JSON, a missing or mistyped field. */
@@ -45,17 +46,17 @@ public enum ErrorKind {
         this.code = code;
     }
 
-    /** The HTTP status code. */
+    /** {@return the HTTP status code} */
     public int status() {
         return status;
     }
 
-    /** The OpenAI error {@code type}. */
+    /** {@return the OpenAI error {@code type}} */
     public String type() {
         return type;
     }
 
-    /** The machine-readable {@code code}. */
+    /** {@return the machine-readable {@code code}} */
     public String code() {
         return code;
     }

@@ -12,19 +12,26 @@ public final class GatewayException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** What kind of failure this is. */
     private final ErrorKind kind;
 
+    /**
+     * A failure to answer with.
+     *
+     * @param kind    what kind of failure it is
+     * @param message what the client reads in the body's {@code message}, so never a secret
+     */
     public GatewayException(ErrorKind kind, String message) {
         super(Objects.requireNonNull(message, "message"), null, false, false);
         this.kind = Objects.requireNonNull(kind, "kind");
     }
 
-    /** What kind of failure this is, which fixes status, type and code. */
+    /** {@return what kind of failure this is, which fixes status, type and code} */
     public ErrorKind kind() {
         return kind;
     }
 
-    /** The OpenAI-shaped JSON body for this failure. */
+    /** {@return the OpenAI-shaped JSON body for this failure, built anew (the caller owns it)} */
     public byte[] toJson() {
         return ErrorBodies.json(kind, getMessage());
     }

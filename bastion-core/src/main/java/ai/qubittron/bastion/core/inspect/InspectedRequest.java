@@ -20,10 +20,11 @@ import ai.qubittron.bastion.core.catalog.Endpoint;
  * @param bodyBytes            the body's length in bytes
  * @param choices              how many completions the request asks for ({@code n} or {@code best_of}, at least 1)
  * @param mediaParts           how many image, audio or file parts the input has
- * @param rootStart            offset of the top-level object's {@code '{'}
+ * @param rootStart            offset of the top-level object's opening brace
  * @param nullLimitStart       offset of a {@code null} value of the limit field to fill (present but unset)
- * @param streamOptionsStart   offset of the {@code stream_options} value ({@code '{'} or {@code null})
- * @param streamOptionsMembers how many members the {@code stream_options} object has
+ * @param streamOptionsStart   offset of the {@code stream_options} value (its opening brace, or {@code null})
+ * @param streamOptionsMembers how many members the {@code stream_options} object has; -1 when it is absent
+ *                             or {@code null}
  * @param includeUsageStart    offset of the {@code include_usage} value
  * @param includeUsageEnd      offset just past the {@code include_usage} value
  */
@@ -40,13 +41,18 @@ public record InspectedRequest(Endpoint endpoint, String model, int modelStart, 
      * What the gateway knows of a {@code multipart/form-data} upload (a transcription) once it has read
      * its {@code model} field: the model, and the body's length so far (its {@code Content-Length} when
      * the client sent one). No offsets: an upload is never rewritten as JSON.
+     *
+     * @param endpoint  the upload's endpoint ({@link Endpoint#TRANSCRIPTIONS})
+     * @param model     the {@code model} field's value, as the client sent it
+     * @param bodyBytes the body's length so far, in bytes
+     * @return what is known of the upload: not streamed, no output limit, one choice
      */
     public static InspectedRequest ofUpload(Endpoint endpoint, String model, int bodyBytes) {
         return new InspectedRequest(endpoint, model, -1, -1, false, false, NO_LIMIT, null, bodyBytes, 1, 0,
                 -1, -1, -1, -1, -1, -1);
     }
 
-    /** Whether the body carries a {@code stream_options} object (not {@code null}). */
+    /** {@return whether the body carries a {@code stream_options} object (not {@code null})} */
     public boolean hasStreamOptions() {
         return streamOptionsStart >= 0 && streamOptionsMembers >= 0;
     }

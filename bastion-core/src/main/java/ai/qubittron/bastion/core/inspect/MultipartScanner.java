@@ -71,7 +71,10 @@ public final class MultipartScanner {
     /**
      * @param boundary      the {@code boundary} parameter of the body's {@code Content-Type}
      * @param field         the form field to find
-     * @param maxValueBytes the longest value accepted; a longer one fails the scan
+     * @param maxValueBytes the longest value accepted; a longer one fails the scan. An array of about this
+     *                      size is allocated up front
+     * @throws IllegalArgumentException when the boundary is empty or longer than {@value #MAX_BOUNDARY}
+     *                                  characters
      */
     public MultipartScanner(String boundary, String field, int maxValueBytes) {
         byte[] b = boundary.getBytes(StandardCharsets.ISO_8859_1);
@@ -95,6 +98,9 @@ public final class MultipartScanner {
     /**
      * The boundary of a {@code multipart/form-data} content type, or {@code null} when the type is not
      * one or names no usable boundary.
+     *
+     * @param contentType the request's {@code Content-Type} header, or {@code null}
+     * @return the boundary (quotes removed), or {@code null}
      */
     public static String boundaryOf(String contentType) {
         if (contentType == null) {
@@ -133,6 +139,9 @@ public final class MultipartScanner {
      * field does not come again, {@link #FAILED} if it does (a field repeated: the gateway and the worker
      * could read different values) or the rest is not well-formed, {@link #COMPLETE} at the closing
      * delimiter. {@link #FAILED}, {@link #ABSENT} and {@link #COMPLETE} are final.
+     *
+     * @param chunk the next bytes of the body, in order; not consumed, not released
+     * @return one of {@link #MORE}, {@link #FOUND}, {@link #FAILED}, {@link #ABSENT}, {@link #COMPLETE}
      */
     public int feed(ByteBuf chunk) {
         if ((result != MORE && result != FOUND) || !chunk.isReadable()) {
@@ -142,7 +151,12 @@ public final class MultipartScanner {
         return result;
     }
 
-    /** The body's end has come: a body that ended before the field did not have it. */
+    /**
+     * The body's end has come: a body that ended before the field did not have it.
+     *
+     * @return {@link #ABSENT} after the closing delimiter, {@link #FAILED} when the body ends before it;
+     *         a final answer already given ({@link #FOUND} included) stays as it is
+     */
     public int finish() {
         if (result == MORE) {
             if (state == EPILOGUE) {
@@ -154,27 +168,27 @@ public final class MultipartScanner {
         return result;
     }
 
-    /** The field's value (decoded as UTF-8), once {@link #FOUND}. */
+    /** {@return the field's value (decoded as UTF-8), once {@link #FOUND}; else {@code null}} */
     public String value() {
         return found;
     }
 
-    /** Offset in the body of the value's first byte. */
+    /** {@return the offset in the body of the value's first byte, once {@link #FOUND}; else -1} */
     public long valueStart() {
         return valueStart;
     }
 
-    /** Offset in the body just past the value's last byte. */
+    /** {@return the offset in the body just past the value's last byte, once {@link #FOUND}; else -1} */
     public long valueEnd() {
         return valueEnd;
     }
 
-    /** Why the body is not well-formed multipart, once {@link #FAILED}. */
+    /** {@return why the body is not well-formed multipart, once {@link #FAILED}; else {@code null}} */
     public String error() {
         return error;
     }
 
-    /** Bytes read so far. */
+    /** {@return the bytes of the body read so far (counting stops once the answer is final)} */
     public long bytesRead() {
         return offset;
     }

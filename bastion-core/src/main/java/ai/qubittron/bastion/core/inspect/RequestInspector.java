@@ -90,7 +90,10 @@ public final class RequestInspector {
      *
      * @param endpoint the endpoint it was sent to, which fixes the required input field
      * @param body     the body from its reader index; not consumed, not released
+     * @return what the gateway acts on, with offsets relative to the body's reader index
      * @throws GatewayException {@link ErrorKind#INVALID_REQUEST} naming what is wrong
+     * @throws IllegalArgumentException for {@link Endpoint#TRANSCRIPTIONS}, whose body is multipart
+     *                                  ({@link MultipartScanner})
      */
     public InspectedRequest inspect(Endpoint endpoint, ByteBuf body) {
         if (endpoint == Endpoint.TRANSCRIPTIONS) {

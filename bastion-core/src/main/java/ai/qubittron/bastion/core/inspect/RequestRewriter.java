@@ -30,7 +30,11 @@ public final class RequestRewriter {
     }
 
     /**
+     * Makes the upstream's body.
+     *
+     * @param alloc          allocates the composite and the inserted bytes
      * @param content        the client's body; not consumed, not released (the result holds retained slices)
+     * @param request        what {@link RequestInspector} read of {@code content}, from the same reader index
      * @param upstreamName   the model name the upstream serves
      * @param outputLimit    the limit to add when the client set none, or {@link InspectedRequest#NO_LIMIT} to add none
      * @return a buffer the caller owns: a retained duplicate when nothing changes, else a composite

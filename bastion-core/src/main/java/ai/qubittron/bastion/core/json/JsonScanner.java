@@ -26,22 +26,34 @@ import java.nio.charset.StandardCharsets;
  */
 public final class JsonScanner {
 
-    /** {@link #next} results. */
+    /**
+     * {@link #next} result: the document is not well-formed ({@link #errorOffset()}, {@link #errorReason()});
+     * final.
+     */
     public static final int ERROR = -1;
+    /** {@link #next} result: the document was one well-formed value and nothing follows it; final. */
     public static final int END = 0;
+    /** {@link #next} result: an object opens; {@link #depth()} counts it. */
     public static final int START_OBJECT = 1;
+    /** {@link #next} result: an object closes; {@link #depth()} no longer counts it. */
     public static final int END_OBJECT = 2;
+    /** {@link #next} result: an array opens; {@link #depth()} counts it. */
     public static final int START_ARRAY = 3;
+    /** {@link #next} result: an array closes; {@link #depth()} no longer counts it. */
     public static final int END_ARRAY = 4;
     /** A member's name; {@link #textStart()}/{@link #textEnd()} bound it inside its quotes. */
     public static final int FIELD_NAME = 5;
+    /** A string value; {@link #textStart()}/{@link #textEnd()} bound it inside its quotes. */
     public static final int STRING = 6;
     /** An integer without fraction or exponent; {@link #longValue()} reads it. */
     public static final int NUMBER_INT = 7;
     /** A number with a fraction or an exponent. */
     public static final int NUMBER_FLOAT = 8;
+    /** The literal {@code true}. */
     public static final int TRUE = 9;
+    /** The literal {@code false}. */
     public static final int FALSE = 10;
+    /** The literal {@code null}. */
     public static final int NULL = 11;
 
     /** Containers nested deeper than this make the document an {@link #ERROR} (as Jackson's default limit). */
@@ -100,12 +112,21 @@ public final class JsonScanner {
         this(false);
     }
 
-    /** A scanner that also rejects strings (and names) that are not well-formed UTF-8, when {@code validateUtf8}. */
+    /**
+     * A scanner that may also check the UTF-8 of strings.
+     *
+     * @param validateUtf8 whether strings (and names) that are not well-formed UTF-8 make the document an
+     *                     {@link #ERROR}: {@code true} for what clients send
+     */
     public JsonScanner(boolean validateUtf8) {
         this.validateUtf8 = validateUtf8;
     }
 
-    /** Starts reading {@code json} from its reader index to its writer index. */
+    /**
+     * Starts reading a document; forgets the previous one.
+     *
+     * @param json the document, from its reader index to its writer index; read only, not retained
+     */
     public void reset(ByteBuf json) {
         buf = json;
         pos = json.readerIndex();
@@ -131,22 +152,35 @@ public final class JsonScanner {
         errorReason = null;
     }
 
-    /** After {@link #ERROR}: the absolute index of the byte where the document stopped making sense. */
+    /**
+     * {@return the buffer index of the byte where the document stopped making sense, after {@link #ERROR};
+     * else -1}
+     */
     public int errorOffset() {
         return errorOffset;
     }
 
-    /** After {@link #ERROR}: what was wrong, in a few words (e.g. "unexpected end of input"). */
+    /**
+     * {@return what was wrong, in a few words (e.g. "unexpected end of input"), after {@link #ERROR}; else
+     * {@code null}}
+     */
     public String errorReason() {
         return errorReason;
     }
 
-    /** The depth of the containers enclosing the last token (a start token counts the container it opens). */
+    /**
+     * {@return the depth of the containers enclosing the last token (a start token counts the container it
+     * opens)}
+     */
     public int depth() {
         return depth;
     }
 
-    /** Whether the container at {@code level} (1 = the top-level value) is an array; false past {@link #depth()}. */
+    /**
+     * {@return whether the container at {@code level} is an array; false past {@link #depth()}}
+     *
+     * @param level 1 for the top-level value, 2 for a container in it, and so on
+     */
     public boolean isArrayAt(int level) {
         if (level < 1 || level > depth) {
             return false;
@@ -154,34 +188,43 @@ public final class JsonScanner {
         return level <= 64 ? (arrays & (1L << (level - 1))) != 0 : deepArrays[level];
     }
 
-    /** The absolute index of the last token's first byte (a string's opening quote). */
+    /** {@return the buffer index of the last token's first byte (a string's opening quote)} */
     public int tokenStart() {
         return tokenStart;
     }
 
-    /** The absolute index just past the last token. */
+    /** {@return the buffer index just past the last token} */
     public int tokenEnd() {
         return pos;
     }
 
-    /** For a {@link #STRING} or {@link #FIELD_NAME}: the index of its first byte after the opening quote. */
+    /**
+     * {@return the buffer index of its first byte after the opening quote} For a {@link #STRING} or {@link
+     * #FIELD_NAME} token.
+     */
     public int textStart() {
         return textStart;
     }
 
-    /** For a {@link #STRING} or {@link #FIELD_NAME}: the index of its closing quote. */
+    /** {@return the buffer index of its closing quote} For a {@link #STRING} or {@link #FIELD_NAME} token. */
     public int textEnd() {
         return textEnd;
     }
 
-    /** For a {@link #STRING} or {@link #FIELD_NAME}: whether its raw bytes are empty (then so is its value). */
+    /**
+     * {@return whether its raw bytes are empty (then so is its value)} For a {@link #STRING} or {@link
+     * #FIELD_NAME} token.
+     */
     public boolean textEmpty() {
         return textEnd == textStart;
     }
 
     /**
-     * For a {@link #STRING} or {@link #FIELD_NAME}: whether its value is {@code ascii}, escapes decoded
-     * ({@code "\u0075sage"} is {@code usage}).
+     * {@return whether its value is {@code ascii}, escapes
+     * decoded} For a {@link #STRING} or {@link #FIELD_NAME} token. (<code>"&#92;u0075sage"</code> is {@code
+     * usage}.) Allocates nothing.
+     *
+     * @param ascii the expected value's bytes, ASCII only
      */
     public boolean textEquals(byte[] ascii) {
         if (!escaped) {
@@ -221,8 +264,10 @@ public final class JsonScanner {
     }
 
     /**
-     * For a {@link #STRING} or {@link #FIELD_NAME}: the index of the first of {@code names} its value equals
-     * (as {@link #textEquals(byte[])}), or -1. {@code names} as {@link #ascii(String...)} makes them.
+     * {@return the index of the first of {@code names} its
+     * value equals (as {@link #textEquals(byte[])}), or -1} For a {@link #STRING} or {@link #FIELD_NAME} token.
+     *
+     * @param names the candidates, as {@link #ascii(String...)} makes them
      */
     public int textIndex(byte[][] names) {
         for (int i = 0; i < names.length; i++) {
@@ -233,7 +278,12 @@ public final class JsonScanner {
         return -1;
     }
 
-    /** The ASCII bytes of each of {@code values}, for {@link #textIndex} and {@link #textEquals(byte[])}. */
+    /**
+     * {@return the ASCII bytes of each of {@code values}, for {@link #textIndex} and {@link #textEquals(byte[])}}
+     * Made once, as constants.
+     *
+     * @param values ASCII strings (other characters become {@code '?'})
+     */
     public static byte[][] ascii(String... values) {
         byte[][] bytes = new byte[values.length][];
         for (int i = 0; i < values.length; i++) {
@@ -242,7 +292,12 @@ public final class JsonScanner {
         return bytes;
     }
 
-    /** For a {@link #STRING} or {@link #FIELD_NAME}: whether its value ends with {@code ascii} (no escapes decoded). */
+    /**
+     * {@return whether its value ends with {@code ascii}} For a {@link #STRING} or {@link #FIELD_NAME} token.
+     * Allocates only when the text has escapes.
+     *
+     * @param ascii the expected suffix's bytes, ASCII only
+     */
     public boolean textEndsWith(byte[] ascii) {
         if (escaped) {
             return text().endsWith(new String(ascii, StandardCharsets.US_ASCII));
@@ -259,19 +314,27 @@ public final class JsonScanner {
         return true;
     }
 
-    /** For a {@link #STRING} or {@link #FIELD_NAME}: its value as a new String (allocates; for the rare cases). */
+    /**
+     * {@return its value as a new String (allocates; for the rare cases)} For a {@link #STRING} or {@link
+     * #FIELD_NAME} token.
+     */
     public String text() {
         return text(textStart, textEnd, escaped);
     }
 
-    /** For a {@link #STRING} or {@link #FIELD_NAME}: whether it has escapes (its raw bytes are not its value). */
+    /**
+     * {@return whether it has escapes (its raw bytes are not its value)} For a {@link #STRING} or {@link
+     * #FIELD_NAME} token.
+     */
     public boolean textEscaped() {
         return escaped;
     }
 
     /**
-     * For a {@link #STRING} or {@link #FIELD_NAME}: a hash of its value, equal for equal values whatever
-     * their escapes (the hash of the value's UTF-8 bytes; allocates only for a text with escapes).
+     * {@return a hash of its value, equal for equal values
+     * whatever their escapes} For a {@link #STRING} or {@link #FIELD_NAME} token. It is the hash of the
+     * value's UTF-8 bytes; allocates only for a text with
+     * escapes.
      */
     public int textHash() {
         if (escaped) {
@@ -297,6 +360,11 @@ public final class JsonScanner {
      * Whether the current {@link #STRING} or {@link #FIELD_NAME} has the same value as the earlier text of
      * this document between {@code start} and {@code end} (raw bounds, as {@link #textStart()} and
      * {@link #textEnd()} gave them) that had escapes or not.
+     *
+     * @param start        the earlier text's {@link #textStart()}
+     * @param end          the earlier text's {@link #textEnd()}
+     * @param otherEscaped the earlier text's {@link #textEscaped()}
+     * @return whether the two values are equal, escapes decoded
      */
     public boolean textEquals(int start, int end, boolean otherEscaped) {
         if (!escaped && !otherEscaped) {
@@ -314,7 +382,14 @@ public final class JsonScanner {
         return text().equals(text(start, end, otherEscaped));
     }
 
-    /** The value of the text of this document between raw bounds {@code start} and {@code end}. */
+    /**
+     * {@return the value of the text of this document between raw bounds {@code start} and {@code end}, as a
+     * new String}
+     *
+     * @param start      a {@link #textStart()} of this document
+     * @param end        the matching {@link #textEnd()}
+     * @param hasEscapes the matching {@link #textEscaped()}: whether to decode escapes
+     */
     public String text(int start, int end, boolean hasEscapes) {
         if (!hasEscapes) {
             return string(start, end - start);
@@ -341,22 +416,29 @@ public final class JsonScanner {
         return out.append(string(runStart, end - runStart)).toString();
     }
 
-    /** The raw bytes of the last token (a number's digits, a string with its quotes) as ASCII-safe text. */
+    /**
+     * {@return the raw bytes of the last token (a number's digits, a string with its quotes) as ASCII-safe
+     * text}
+     */
     public String tokenText() {
         return string(tokenStart, pos - tokenStart);
     }
 
-    /** For a {@link #NUMBER_INT}: whether it fits a {@code long}. */
+    /** {@return whether it fits a {@code long}} For a {@link #NUMBER_INT}. */
     public boolean fitsLong() {
         return !longOverflow;
     }
 
-    /** For a {@link #NUMBER_INT} that {@link #fitsLong()}: its value. */
+    /** {@return its value} For a {@link #NUMBER_INT} that {@link #fitsLong()}. */
     public long longValue() {
         return longValue;
     }
 
-    /** Reads the next token. */
+    /**
+     * Reads the next token.
+     *
+     * @return its kind: one of the constants above; {@link #END} and {@link #ERROR} repeat once reached
+     */
     public int next() {
         if (state == FAILED) {
             return ERROR;

@@ -13,7 +13,8 @@ import java.util.Set;
  *
  * <p>Use: {@link #reset} per document; {@link #open} at each {@link JsonScanner#START_OBJECT} and
  * {@link #close} at its {@link JsonScanner#END_OBJECT}, with the depth of that object; {@link #add} at each
- * {@link JsonScanner#FIELD_NAME}. Not thread-safe.
+ * {@link JsonScanner#FIELD_NAME}. Not thread-safe: one instance per scanner; it keeps offsets into the
+ * scanner's document, so it reads names through that scanner.
  */
 public final class MemberNames {
 
@@ -37,7 +38,12 @@ public final class MemberNames {
         }
     }
 
-    /** An object opens at {@code depth} (1 = the top-level value). */
+    /**
+     * An object opens.
+     *
+     * @param depth its depth, as {@link JsonScanner#depth()} gives it with its start token (1 = the top-level
+     *              value)
+     */
     public void open(int depth) {
         if (depth >= bases.length) {
             bases = Arrays.copyOf(bases, Math.max(depth + 1, bases.length * 2));
@@ -48,7 +54,11 @@ public final class MemberNames {
         }
     }
 
-    /** The object at {@code depth} has closed: its names are forgotten. */
+    /**
+     * The object at {@code depth} has closed: its names are forgotten.
+     *
+     * @param depth the object's depth, as given to {@link #open}
+     */
     public void close(int depth) {
         size = bases[depth];
         if (large != null && depth < large.length) {
@@ -59,7 +69,9 @@ public final class MemberNames {
     /**
      * Adds the scanner's current {@link JsonScanner#FIELD_NAME} to the object open at {@code depth}.
      *
-     * @return false when that object already has a member of this name
+     * @param scanner the scanner positioned on the name, the one that read the object's other names
+     * @param depth   the object's depth
+     * @return false when that object already has a member of this name (escapes decoded)
      */
     public boolean add(JsonScanner scanner, int depth) {
         if (large != null && depth < large.length && large[depth] != null) {

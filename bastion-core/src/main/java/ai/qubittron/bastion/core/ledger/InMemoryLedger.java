@@ -78,7 +78,11 @@ public final class InMemoryLedger implements Ledger {
         this(Clock.systemUTC());
     }
 
-    /** A ledger on {@code clock}, remembering outcomes for {@link #DEFAULT_SETTLEMENT_RETENTION}. */
+    /**
+     * A ledger on {@code clock}, remembering outcomes for {@link #DEFAULT_SETTLEMENT_RETENTION}.
+     *
+     * @param clock what ages the settlement outcomes (tests move it)
+     */
     public InMemoryLedger(Clock clock) {
         this(clock, DEFAULT_SETTLEMENT_RETENTION);
     }
@@ -86,6 +90,8 @@ public final class InMemoryLedger implements Ledger {
     /**
      * A ledger on {@code clock}, remembering settlement outcomes for {@code settlementRetention}.
      *
+     * @param clock               what ages the settlement outcomes
+     * @param settlementRetention how long outcomes are remembered at least (at most three times as long)
      * @throws IllegalArgumentException if the retention is not positive
      */
     public InMemoryLedger(Clock clock, Duration settlementRetention) {
@@ -101,8 +107,10 @@ public final class InMemoryLedger implements Ledger {
     }
 
     /**
-     * Opens an account with {@code balanceMicros} of prepaid credit.
+     * Opens an account with {@code balanceMicros} of prepaid credit; any thread.
      *
+     * @param accountId     the account's id, as principals name it
+     * @param balanceMicros its credit, {@code >= 0}
      * @throws IllegalArgumentException if the account exists or the balance is negative
      */
     public void open(String accountId, long balanceMicros) {
@@ -117,8 +125,10 @@ public final class InMemoryLedger implements Ledger {
     }
 
     /**
-     * Adds {@code amountMicros} to an account's credit; effective for the next reservation.
+     * Adds {@code amountMicros} to an account's credit; effective for the next reservation; any thread.
      *
+     * @param accountId    an account opened with {@link #open}
+     * @param amountMicros the credit to add, {@code > 0}
      * @throws IllegalArgumentException if the account does not exist, the amount is not positive, or the
      *                                  balance would overflow
      */

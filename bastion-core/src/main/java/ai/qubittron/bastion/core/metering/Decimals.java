@@ -1,12 +1,20 @@
 package ai.qubittron.bastion.core.metering;
 
-/** Short decimal text for numbers the gateway reports ({@code x_metrics}, rate-limit reset times). */
+/** Short decimal text for numbers the gateway reports ({@code x_metrics}, rate-limit reset times). Stateless. */
 public final class Decimals {
 
     private Decimals() {
     }
 
-    /** Appends a non-negative number with at most {@code places} decimals and no trailing zeros. */
+    /**
+     * Appends a non-negative number with at most {@code places} decimals (rounded half up) and no
+     * trailing zeros: {@code 1.5}, {@code 2}, {@code 0.0123}.
+     *
+     * @param out    where to append
+     * @param value  a finite number {@code >= 0}
+     * @param places the most decimals, 0 to 18
+     * @return {@code out}
+     */
     public static StringBuilder append(StringBuilder out, double value, int places) {
         long scale = (long) Math.pow(10, places);
         long scaled = Math.round(value * scale);

@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * Adds a member to the last JSON object of a buffer by splicing, not re-encoding: the result is a
  * composite of the bytes before the object's closing brace, the new member, and the rest. Only the new
- * member's bytes are written; the original bytes are shared (retained slices).
+ * member's bytes are written; the original bytes are shared (retained slices). Stateless.
  */
 public final class JsonSplice {
 
@@ -16,10 +16,12 @@ public final class JsonSplice {
     }
 
     /**
-     * Inserts {@code member} (e.g. {@code "x_metrics":{…}}, ASCII) before the last {@code '}'} of
+     * Inserts {@code member} (e.g. <code>"x_metrics":{…}</code>, ASCII) before the last closing brace of
      * {@code json}, with a comma when the object already has members.
      *
-     * @param json takes ownership: released here, or returned as is when it holds no {@code '}'}
+     * @param alloc  allocates the new member's bytes and the composite
+     * @param json   takes ownership: released here, or returned as is when it holds no closing brace
+     * @param member the member's text, {@code "name":value}, without a comma
      * @return a buffer the caller owns
      */
     public static ByteBuf insertMember(ByteBufAllocator alloc, ByteBuf json, String member) {

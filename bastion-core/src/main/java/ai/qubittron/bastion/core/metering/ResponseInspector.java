@@ -196,52 +196,52 @@ public final class ResponseInspector {
         return known >= 0 ? KNOWN_TYPES[known] : s.text();
     }
 
-    /** Whether the document reported token usage (both input and output counts). */
+    /** {@return whether the document reported token usage (both input and output counts)} */
     public boolean hasUsage() {
         return inputTokens != UNKNOWN && outputTokens != UNKNOWN;
     }
 
-    /** Whether the document reported an audio duration ({@code usage.seconds} of a transcription). */
+    /** {@return whether the document reported an audio duration ({@code usage.seconds} of a transcription)} */
     public boolean hasAudioSeconds() {
         return audioSeconds >= 0;
     }
 
-    /** The audio duration reported, in seconds, or -1. */
+    /** {@return the audio duration reported, in seconds, or -1} */
     public double audioSeconds() {
         return audioSeconds;
     }
 
-    /** Input (prompt) tokens reported, or {@link #UNKNOWN}. */
+    /** {@return the input (prompt) tokens reported, or {@link #UNKNOWN}} */
     public long inputTokens() {
         return inputTokens;
     }
 
-    /** Output (completion) tokens reported, or {@link #UNKNOWN}. */
+    /** {@return the output (completion) tokens reported, or {@link #UNKNOWN}} */
     public long outputTokens() {
         return outputTokens;
     }
 
-    /** Whether the document carries generated output (a token, or a piece of a tool call). */
+    /** {@return whether the document carries generated output (a token, or a piece of a tool call)} */
     public boolean carriesTokens() {
         return tokens;
     }
 
-    /** How many elements the top-level {@code choices} array has (0 for a usage-only stream chunk). */
+    /** {@return how many objects the top-level {@code choices} array has (0 for a usage-only stream chunk)} */
     public int choiceCount() {
         return choices;
     }
 
-    /** Whether a choice finished in this document. */
+    /** {@return whether a choice finished in this document} */
     public boolean finishesChoice() {
         return finished;
     }
 
-    /** Whether the document is an error object. */
+    /** {@return whether the document is an error object (a top-level {@code error} object)} */
     public boolean isError() {
         return error;
     }
 
-    /** The Responses stream event type, or {@code null}. */
+    /** {@return the Responses stream event type (the top-level {@code type} string), or {@code null}} */
     public String type() {
         return type;
     }

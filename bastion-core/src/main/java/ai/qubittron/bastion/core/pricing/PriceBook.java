@@ -9,20 +9,29 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The price of each model (by canonical id), changeable at run time. Reads are one lock-free map
- * lookup; a model without a price of its own costs {@link #defaultPrice()}.
+ * lookup; a model without a price of its own costs {@link #defaultPrice()}. Thread-safe: any thread may
+ * set while event loops read; a change applies to the next request's reservation.
  */
 public final class PriceBook {
 
     private final Map<String, ModelPrice> prices = new ConcurrentHashMap<>();
     private final ModelPrice defaultPrice;
 
+    /**
+     * An empty book: every model costs {@code defaultPrice} until {@link #set}.
+     *
+     * @param defaultPrice the price of models without one of their own
+     */
     public PriceBook(ModelPrice defaultPrice) {
         this.defaultPrice = Objects.requireNonNull(defaultPrice, "defaultPrice");
     }
 
     /**
      * Illustrative list prices for the default catalog (micro-dollars per million tokens), so that the
-     * demo and tests meter real money; a deployment sets its own with {@link #set}.
+     * demo and tests meter real money; a deployment sets its own with {@link #set}. Models not listed cost
+     * 200,000 input and 800,000 output micro-units per million tokens.
+     *
+     * @return a new book, the gateway's default
      */
     public static PriceBook defaults() {
         PriceBook book = new PriceBook(new ModelPrice(200_000, 800_000));
@@ -47,22 +56,35 @@ public final class PriceBook {
         return book;
     }
 
-    /** Sets the price of a model (canonical id). */
+    /**
+     * Sets the price of a model.
+     *
+     * @param modelId the model's canonical id (not an alias: the book does not know the catalog)
+     * @param price   its price
+     */
     public void set(String modelId, ModelPrice price) {
         prices.put(Objects.requireNonNull(modelId, "modelId"), Objects.requireNonNull(price, "price"));
     }
 
-    /** The price of the model. */
+    /**
+     * {@return the price of the model: its own, else the default price}
+     *
+     * @param modelId the model's canonical id
+     */
     public ModelPrice price(String modelId) {
         return prices.getOrDefault(modelId, defaultPrice);
     }
 
-    /** The price of models without one of their own. */
+    /** {@return the price of models without one of their own} */
     public ModelPrice defaultPrice() {
         return defaultPrice;
     }
 
-    /** Whether every model of the catalog has a price of its own. */
+    /**
+     * {@return whether every model of the catalog has a price of its own}
+     *
+     * @param catalog the models served
+     */
     public boolean covers(ModelCatalog catalog) {
         return catalog.models().stream().map(ModelInfo::id).allMatch(prices::containsKey);
     }

@@ -73,26 +73,30 @@ public final class Lease implements AutoCloseable {
         PHASE.setRelease(this, ADMITTED); // publishes the fields above; a full fence would add nothing
     }
 
-    /** The worker this lease holds (the last one, once released); null for a lease never filled. */
+    /** {@return the worker this lease holds (the last one, once released); null for a lease never filled} */
     public WorkerState worker() {
         return worker;
     }
 
-    /** The worker's caller-attached endpoint; shorthand for {@code worker().endpoint()}. */
+    /**
+     * {@return the worker's caller-attached endpoint (null for a lease never filled); shorthand for {@code
+     * worker().endpoint()}}
+     */
     public Object endpoint() {
         return worker == null ? null : worker.endpoint();
     }
 
+    /** {@return the prompt tokens the pick counted on the worker} */
     public long promptTokens() {
         return promptTokens;
     }
 
-    /** True if this lease is the one request let through a half-open circuit. */
+    /** {@return whether this lease is the one request let through a half-open circuit} */
     public boolean probe() {
         return probe;
     }
 
-    /** True once the counters have been released. */
+    /** {@return whether the counters have been released (true for a new lease, which holds nothing)} */
     public boolean released() {
         return (int) PHASE.getVolatile(this) == DONE;
     }
@@ -101,6 +105,8 @@ public final class Lease implements AutoCloseable {
      * The first token (or first response byte) arrived at {@code nowNanos} (same clock as the scheduler's):
      * records a TTFT sample, moves the request from prefill to decoding and counts a success. Ignored after
      * the first call or once released.
+     *
+     * @param nowNanos when it arrived, on the scheduler's clock
      */
     public void firstToken(long nowNanos) {
         if (!PHASE.compareAndSet(this, ADMITTED, DECODING)) {
@@ -117,6 +123,8 @@ public final class Lease implements AutoCloseable {
      * only. A gap of zero is no sample: it is the first token's own event (the relay calls this after
      * {@link #firstToken} for every token event) or tokens that arrived together, and would pull the
      * ITL average down.
+     *
+     * @param nowNanos when it arrived, on the scheduler's clock
      */
     public void token(long nowNanos) {
         if ((int) PHASE.getVolatile(this) != DECODING) {
@@ -132,6 +140,8 @@ public final class Lease implements AutoCloseable {
     /**
      * The request completed at {@code nowNanos}: releases the counters and counts a success, unless already
      * released. The time is accepted for symmetry with {@link #firstToken}; no estimate uses it yet.
+     *
+     * @param nowNanos when it completed, on the scheduler's clock
      */
     public void succeeded(long nowNanos) {
         int was = release();

@@ -54,12 +54,21 @@ public final class Scheduler {
     private final Supplier<? extends RandomGenerator> random;
     private final ConcurrentMap<String, AtomicReference<WorkerState[]>> models = new ConcurrentHashMap<>();
 
-    /** A scheduler on {@link System#nanoTime()}. */
+    /**
+     * A scheduler on {@link System#nanoTime()}, with no model and no worker yet.
+     *
+     * @param config its settings (circuit, estimates, in-flight cap)
+     */
     public Scheduler(SchedulerConfig config) {
         this(config, System::nanoTime);
     }
 
-    /** A scheduler on the given nanosecond clock, which every {@link Lease} timestamp must also use. */
+    /**
+     * A scheduler on the given nanosecond clock, which every {@link Lease} timestamp must also use.
+     *
+     * @param config    its settings
+     * @param nanoClock a monotonic clock in nanoseconds, safe from any thread (tests pass a fake one)
+     */
     public Scheduler(SchedulerConfig config, LongSupplier nanoClock) {
         this(config, nanoClock, ThreadLocalRandom::current);
     }
@@ -69,6 +78,10 @@ public final class Scheduler {
      * picking thread for every pick. The generator it returns must be safe for the threads that pick:
      * {@code ThreadLocalRandom::current} (the default) for any thread, a single seeded generator only when
      * one thread picks.
+     *
+     * @param config    its settings
+     * @param nanoClock a monotonic clock in nanoseconds, safe from any thread
+     * @param random    gives the generator of each pick
      */
     public Scheduler(SchedulerConfig config, LongSupplier nanoClock, Supplier<? extends RandomGenerator> random) {
         this.config = Objects.requireNonNull(config, "config");
@@ -76,6 +89,7 @@ public final class Scheduler {
         this.random = Objects.requireNonNull(random, "random");
     }
 
+    /** {@return the settings it was built with} */
     public SchedulerConfig config() {
         return config;
     }
@@ -83,7 +97,12 @@ public final class Scheduler {
     /**
      * Adds a worker to {@code model} starting from its peers' median estimates (the config defaults when
      * it has none), with the ramp-up described in {@link WorkerState} when a peer has already served.
+     * New picks may choose it at once. Any thread; racing additions of one name let one win.
      *
+     * @param model    the model's canonical id (a model's table is made on its first worker)
+     * @param name     the worker's name, unique within the model (the gateway uses its base URI)
+     * @param endpoint the caller's object for the worker, returned by {@link Lease#endpoint()}; may be null
+     * @return the worker's live state
      * @throws IllegalArgumentException if the model already has a worker of that name
      */
     public WorkerState addWorker(String model, String name, Object endpoint) {
@@ -107,6 +126,12 @@ public final class Scheduler {
      * Adds a worker to {@code model} with explicit initial estimates (ramping up as in
      * {@link #addWorker(String, String, Object)}).
      *
+     * @param model                      the model's canonical id
+     * @param name                       the worker's name, unique within the model
+     * @param endpoint                   the caller's object for the worker; may be null
+     * @param initialTtftPerTokenSeconds the starting TTFT estimate, seconds per prompt token
+     * @param initialItlSeconds          the starting inter-token latency estimate, seconds
+     * @return the worker's live state
      * @throws IllegalArgumentException if the model already has a worker of that name, or an estimate is
      *     negative or not finite
      */
@@ -141,7 +166,10 @@ public final class Scheduler {
     /**
      * Stops new picks of {@code worker}; it stays listed in {@link #workers} until {@link #remove}d.
      * Once this returned and {@code worker.inFlight()} has been seen at 0, no lease can appear on it.
+     * The worker is marked draining even when it is not in the table.
      *
+     * @param model  the model's canonical id
+     * @param worker a state returned by {@link #addWorker}
      * @return false if the worker is not in the model's table
      */
     public boolean drain(String model, WorkerState worker) {
@@ -158,6 +186,8 @@ public final class Scheduler {
     /**
      * Drains {@code worker} and takes it out of the model's table. Its outstanding leases stay valid.
      *
+     * @param model  the model's canonical id
+     * @param worker a state returned by {@link #addWorker}
      * @return false if it was not in the table
      */
     public boolean remove(String model, WorkerState worker) {
@@ -187,25 +217,42 @@ public final class Scheduler {
         }
     }
 
-    /** The models that have (or had) a table, in no particular order; a live view. */
+    /** {@return the models that have (or had) a table, in no particular order; an unmodifiable live view} */
     public Set<String> models() {
         return Collections.unmodifiableSet(models.keySet());
     }
 
-    /** A snapshot of the model's table, draining workers included; empty for an unknown model. */
+    /**
+     * {@return a snapshot of the model's table, draining workers included; empty for an unknown model}
+     *
+     * @param model the model's canonical id
+     */
     public List<WorkerState> workers(String model) {
         AtomicReference<WorkerState[]> ref = models.get(model);
         return ref == null ? List.of() : List.of(ref.get());
     }
 
-    /** Picks a worker for a request of {@code promptTokens}, or returns null if none is available. */
+    /**
+     * Picks a worker for a request; allocates a new {@link Lease}.
+     *
+     * @param model        the model's canonical id
+     * @param promptTokens the request's prompt tokens (an estimate), {@code >= 0}
+     * @return the lease on the chosen worker, which the caller must end; null if none is available
+     * @throws IllegalArgumentException when {@code promptTokens} is negative
+     */
     public Lease pick(String model, long promptTokens) {
         return pick(model, promptTokens, null);
     }
 
     /**
      * Picks a worker not in {@code exclude} (by identity; null or empty for none), e.g. to retry a request
-     * on another worker than the one that failed. Returns null if none is available.
+     * on another worker than the one that failed. Allocates a new {@link Lease}.
+     *
+     * @param model        the model's canonical id
+     * @param promptTokens the request's prompt tokens (an estimate), {@code >= 0}
+     * @param exclude      workers not to choose, or null
+     * @return the lease on the chosen worker, which the caller must end; null if none is available
+     * @throws IllegalArgumentException when {@code promptTokens} is negative
      */
     public Lease pick(String model, long promptTokens, Set<WorkerState> exclude) {
         Lease lease = new Lease();
@@ -216,8 +263,13 @@ public final class Scheduler {
      * Picks like {@link #pick(String, long, Set)} into {@code into}, a lease of the caller's that is
      * {@linkplain Lease#released() released} (new, or done with its previous pick). Allocates nothing.
      *
+     * @param model        the model's canonical id
+     * @param promptTokens the request's prompt tokens (an estimate), {@code >= 0}
+     * @param exclude      workers not to choose, or null
+     * @param into         the caller's released lease, filled on success
      * @return true if {@code into} now holds a worker, false if none is available ({@code into} unchanged)
      * @throws IllegalStateException if {@code into} still holds a pick
+     * @throws IllegalArgumentException when {@code promptTokens} is negative
      */
     public boolean pick(String model, long promptTokens, Set<WorkerState> exclude, Lease into) {
         if (!into.released()) {
@@ -255,6 +307,10 @@ public final class Scheduler {
     /**
      * Whether {@code model} has a worker that could serve were it not saturated: not draining, not excluded,
      * circuit not open in backoff. After a failed pick, true means "wait and retry", false "none is up".
+     *
+     * @param model   the model's canonical id
+     * @param exclude workers not to count, or null
+     * @return whether a worker is up but saturated
      */
     public boolean saturated(String model, Set<WorkerState> exclude) {
         AtomicReference<WorkerState[]> ref = models.get(model);

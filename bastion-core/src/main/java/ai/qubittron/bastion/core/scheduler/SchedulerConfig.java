@@ -5,7 +5,8 @@ import java.util.Objects;
 
 /**
  * The immutable settings of a {@link Scheduler}, built by {@link #builder()}. Every setter validates and
- * throws {@link IllegalArgumentException} naming the field and the bad value.
+ * throws {@link IllegalArgumentException} naming the field and the bad value. Each default is a
+ * {@code DEFAULT_} constant below. Immutable and thread-safe.
  */
 public final class SchedulerConfig {
 
@@ -62,55 +63,94 @@ public final class SchedulerConfig {
         this.maxInFlightPerWorker = b.maxInFlightPerWorker;
     }
 
-    /** A config with every default. */
+    /** {@return a config with every default} */
     public static SchedulerConfig defaults() {
         return builder().build();
     }
 
+    /** {@return a builder starting from the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * {@return the consecutive failures that open a worker's circuit; default {@value
+     * #DEFAULT_FAILURE_THRESHOLD}}
+     */
     public int failureThreshold() {
         return failureThreshold;
     }
 
+    /**
+     * {@return the backoff after a circuit first opens, in nanoseconds; default {@link
+     * #DEFAULT_INITIAL_BACKOFF}}
+     */
     public long initialBackoffNanos() {
         return initialBackoffNanos;
     }
 
+    /** {@return the ceiling of the circuit backoff, in nanoseconds; default {@link #DEFAULT_MAX_BACKOFF}} */
     public long maxBackoffNanos() {
         return maxBackoffNanos;
     }
 
+    /**
+     * {@return the time constant of the latency estimates, in nanoseconds; default {@link
+     * #DEFAULT_EWMA_TIME_CONSTANT}}
+     */
     public long ewmaTimeConstantNanos() {
         return ewmaTimeConstantNanos;
     }
 
+    /**
+     * {@return the share of one inter-token latency each decoding stream adds to a TTFT; default {@value
+     * #DEFAULT_DECODE_CONTENTION}}
+     */
     public double decodeContention() {
         return decodeContention;
     }
 
+    /**
+     * {@return the fixed per-request TTFT overhead, in prompt tokens; default {@value
+     * #DEFAULT_OVERHEAD_TOKENS}}
+     */
     public long overheadTokens() {
         return overheadTokens;
     }
 
+    /**
+     * {@return the first-token samples over which a new worker's cost inflation falls to none (0: no
+     * ramp-up); default {@value #DEFAULT_RAMP_UP_SAMPLES}}
+     */
     public int rampUpSamples() {
         return rampUpSamples;
     }
 
+    /**
+     * {@return the cost multiplier of a new worker with no sample yet; default {@value
+     * #DEFAULT_RAMP_UP_FACTOR}}
+     */
     public double rampUpFactor() {
         return rampUpFactor;
     }
 
+    /**
+     * {@return the TTFT estimate, seconds per prompt token, of a model's first worker; default {@value
+     * #DEFAULT_TTFT_PER_TOKEN_SECONDS}}
+     */
     public double defaultTtftPerTokenSeconds() {
         return defaultTtftPerTokenSeconds;
     }
 
+    /**
+     * {@return the inter-token latency estimate, seconds, of a model's first worker; default {@value
+     * #DEFAULT_ITL_SECONDS}}
+     */
     public double defaultItlSeconds() {
         return defaultItlSeconds;
     }
 
+    /** {@return the most leases one worker holds at once; default {@value #DEFAULT_MAX_IN_FLIGHT_PER_WORKER}} */
     public int maxInFlightPerWorker() {
         return maxInFlightPerWorker;
     }
@@ -122,7 +162,7 @@ public final class SchedulerConfig {
         return (b <= 0 || b >>> shift != initialBackoffNanos) ? maxBackoffNanos : Math.min(b, maxBackoffNanos);
     }
 
-    /** Builds a {@link SchedulerConfig}; starts from the defaults. */
+    /** Builds a {@link SchedulerConfig}; starts from the defaults. Not thread-safe. */
     public static final class Builder {
         private int failureThreshold = DEFAULT_FAILURE_THRESHOLD;
         private long initialBackoffNanos = DEFAULT_INITIAL_BACKOFF.toNanos();
@@ -139,31 +179,73 @@ public final class SchedulerConfig {
         private Builder() {
         }
 
+        /**
+         * Consecutive failures that open a worker's circuit.
+         *
+         * @param value {@code > 0}; default {@value #DEFAULT_FAILURE_THRESHOLD}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder failureThreshold(int value) {
             failureThreshold = positive("failureThreshold", value);
             return this;
         }
 
+        /**
+         * Backoff after a circuit first opens; it doubles after each failed probe.
+         *
+         * @param value positive; default {@link #DEFAULT_INITIAL_BACKOFF}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder initialBackoff(Duration value) {
             initialBackoffNanos = positive("initialBackoff", value);
             return this;
         }
 
+        /**
+         * Ceiling of the circuit backoff; {@link #build()} checks it is at least the initial backoff.
+         *
+         * @param value positive; default {@link #DEFAULT_MAX_BACKOFF}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder maxBackoff(Duration value) {
             maxBackoffNanos = positive("maxBackoff", value);
             return this;
         }
 
+        /**
+         * Time constant of the latency estimates: the TTFT peak-EWMA's decay and the ITL average's memory.
+         *
+         * @param value positive; default {@link #DEFAULT_EWMA_TIME_CONSTANT}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder ewmaTimeConstant(Duration value) {
             ewmaTimeConstantNanos = positive("ewmaTimeConstant", value);
             return this;
         }
 
+        /**
+         * Share of one inter-token latency that each decoding stream adds to a new request's TTFT.
+         *
+         * @param value finite, {@code >= 0}; default {@value #DEFAULT_DECODE_CONTENTION}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder decodeContention(double value) {
             decodeContention = nonNegative("decodeContention", value);
             return this;
         }
 
+        /**
+         * Fixed per-request overhead of a TTFT, in prompt tokens.
+         *
+         * @param value {@code >= 0}; default {@value #DEFAULT_OVERHEAD_TOKENS}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder overheadTokens(long value) {
             if (value < 0) {
                 throw new IllegalArgumentException("overheadTokens: " + value + " (expected >= 0)");
@@ -172,7 +254,13 @@ public final class SchedulerConfig {
             return this;
         }
 
-        /** 0 turns the ramp-up off. */
+        /**
+         * First-token samples over which a new worker's cost inflation falls to none; 0 turns the ramp-up off.
+         *
+         * @param value {@code >= 0}; default {@value #DEFAULT_RAMP_UP_SAMPLES}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is negative
+         */
         public Builder rampUpSamples(int value) {
             if (value < 0) {
                 throw new IllegalArgumentException("rampUpSamples: " + value + " (expected >= 0)");
@@ -181,6 +269,13 @@ public final class SchedulerConfig {
             return this;
         }
 
+        /**
+         * Cost multiplier of a worker that has no first-token sample yet.
+         *
+         * @param value finite, {@code >= 1}; default {@value #DEFAULT_RAMP_UP_FACTOR}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder rampUpFactor(double value) {
             if (!(value >= 1.0) || Double.isInfinite(value)) {
                 throw new IllegalArgumentException("rampUpFactor: " + value + " (expected finite >= 1)");
@@ -189,22 +284,47 @@ public final class SchedulerConfig {
             return this;
         }
 
+        /**
+         * TTFT estimate, seconds per prompt token, of a model's first worker (which has no peers).
+         *
+         * @param value finite, {@code >= 0}; default {@value #DEFAULT_TTFT_PER_TOKEN_SECONDS}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder defaultTtftPerTokenSeconds(double value) {
             defaultTtftPerTokenSeconds = nonNegative("defaultTtftPerTokenSeconds", value);
             return this;
         }
 
+        /**
+         * Inter-token latency estimate, seconds, of a model's first worker (which has no peers).
+         *
+         * @param value finite, {@code >= 0}; default {@value #DEFAULT_ITL_SECONDS}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is out of range
+         */
         public Builder defaultItlSeconds(double value) {
             defaultItlSeconds = nonNegative("defaultItlSeconds", value);
             return this;
         }
 
-        /** The cap on one worker's requests in flight; it also bounds the connections to it. */
+        /**
+         * The cap on one worker's requests in flight; it also bounds the connections to it.
+         *
+         * @param value {@code > 0}; default {@value #DEFAULT_MAX_IN_FLIGHT_PER_WORKER}
+         * @return this builder
+         * @throws IllegalArgumentException when the value is not positive
+         */
         public Builder maxInFlightPerWorker(int value) {
             maxInFlightPerWorker = positive("maxInFlightPerWorker", value);
             return this;
         }
 
+        /**
+         * {@return the immutable config}
+         *
+         * @throws IllegalArgumentException when the maximum backoff is below the initial one
+         */
         public SchedulerConfig build() {
             return new SchedulerConfig(this);
         }

@@ -26,6 +26,11 @@ public record VllmLoad(long waitingRequests, double kvCacheUsage) {
      * Whether this load passes either threshold: at least {@code maxWaiting} requests queued, or the KV
      * cache at least {@code maxKvCacheUsage} full while requests queue (a full cache with an empty queue
      * is a busy worker, not a saturated one).
+     *
+     * @param maxWaiting      the queued requests from which a worker is overloaded
+     * @param maxKvCacheUsage the KV-cache usage, 0..1, from which a worker with a queue is overloaded
+     * @return whether the worker should get no new request; false for {@link #UNKNOWN} when
+     *         {@code maxWaiting} is positive
      */
     public boolean overloaded(long maxWaiting, double maxKvCacheUsage) {
         return waitingRequests >= maxWaiting || (kvCacheUsage >= maxKvCacheUsage && waitingRequests > 0);
@@ -34,6 +39,9 @@ public record VllmLoad(long waitingRequests, double kvCacheUsage) {
     /**
      * Reads the two metrics from Prometheus text exposition (format 0.0.4) between the reader and the
      * writer index of {@code text}, which is left unchanged. Malformed lines and samples are skipped.
+     *
+     * @param text a scrape of {@code /metrics}; not released
+     * @return the load, {@link #UNKNOWN} when neither metric is there
      */
     public static VllmLoad parse(ByteBuf text) {
         long waiting = -1;

@@ -99,38 +99,45 @@ public final class WorkerState {
         this.itl = Ewma.plain(initialItlSeconds, now, config.ewmaTimeConstantNanos());
     }
 
-    /** The name the caller gave this worker (unique per model). */
+    /** {@return the name the caller gave this worker (unique per model)} */
     public String name() {
         return name;
     }
 
-    /** The caller's object for this worker (the gateway attaches its upstream worker); may be null. */
+    /** {@return the caller's object for this worker (the gateway attaches its upstream worker); may be null} */
     public Object endpoint() {
         return endpoint;
     }
 
+    /** {@return the leases not yet released} */
     public int inFlight() {
         return inFlight.get();
     }
 
+    /** {@return the prompt tokens of the leases that have no first token yet} */
     public long pendingPrefillTokens() {
         return pendingPrefillTokens.get();
     }
 
+    /** {@return the leases past their first token and not yet released} */
     public int decodingStreams() {
         return decodingStreams.get();
     }
 
-    /** Peak-EWMA of seconds to first token per prompt token ahead (overhead included, see class doc). */
+    /**
+     * {@return the peak-EWMA of seconds to first token per prompt token ahead (overhead included, see the
+     * class comment)}
+     */
     public double ttftPerTokenSeconds() {
         return ttftPerToken.get();
     }
 
-    /** Time-decayed average of the inter-token latency, seconds. */
+    /** {@return the time-decayed average of the inter-token latency, in seconds} */
     public double itlSeconds() {
         return itl.get();
     }
 
+    /** {@return the circuit's state now} */
     public CircuitState circuitState() {
         switch (circuit.get()) {
             case OPEN:
@@ -143,29 +150,39 @@ public final class WorkerState {
     }
 
     /**
-     * How many times the circuit went from CLOSED to OPEN, i.e. how often the worker was taken out after
-     * consecutive failures. A failed probe that reopens the circuit is not a new ejection.
+     * {@return how many times the circuit went from CLOSED to OPEN} That is how often the worker was
+     * taken out after consecutive failures; a failed probe that reopens the circuit is not a new ejection.
      */
     public long ejections() {
         return ejections.get();
     }
 
-    /** True once drained or removed: the worker takes no new pick. */
+    /** {@return whether the worker was drained or removed: then it takes no new pick, for good} */
     public boolean draining() {
         return draining;
     }
 
-    /** True when a load filter (e.g. scraped vLLM metrics) says this worker is saturated. */
+    /** {@return whether a load filter (e.g. scraped vLLM metrics) says this worker is saturated} */
     public boolean overloaded() {
         return overloaded;
     }
 
-    /** Marks the worker overloaded or not; an overloaded worker takes no pick (see {@link #saturated()}). Any thread. */
+    /**
+     * Marks the worker overloaded or not; an overloaded worker takes no pick (see {@link #saturated()}).
+     * Any thread; the next pick sees it.
+     *
+     * @param value whether it is overloaded
+     */
     public void overloaded(boolean value) {
         overloaded = value;
     }
 
-    /** Predicted seconds to first token for a request of {@code promptTokens} on this worker; see class doc. */
+    /**
+     * {@return the predicted seconds to first token for a request on this worker, by the formula of the class
+     * comment}
+     *
+     * @param promptTokens the request's prompt tokens
+     */
     public double cost(long promptTokens) {
         double prefill = (double) Math.max(0L, pendingPrefillTokens.get()) + promptTokens + config.overheadTokens();
         double decode = (double) Math.max(0, decodingStreams.get()) * config.decodeContention() * itl.get();
@@ -190,7 +207,10 @@ public final class WorkerState {
         return c == CLOSED || (c == OPEN && now - openUntilNanos >= 0);
     }
 
-    /** Whether the worker is at its in-flight cap or flagged overloaded: it takes no pick until that changes. */
+    /**
+     * {@return whether the worker is at its in-flight cap or flagged overloaded: it takes no pick until that
+     * changes}
+     */
     public boolean saturated() {
         return overloaded || inFlight.get() >= config.maxInFlightPerWorker();
     }

@@ -70,7 +70,9 @@ import java.util.logging.Logger;
  * metrics hold no secret (they do name the models and the workers' addresses). The listener binds to
  * loopback by default; bind it elsewhere only behind a network that is trusted to read the metrics.
  *
- * <p>Runs on one thread of its own, so a backend that blocks never stalls the gateway's event loops.
+ * <p>Runs on one thread of its own, so a backend that blocks never stalls the gateway's event loops;
+ * requests are answered one at a time. Bodies are at most 64 KiB (larger ones get 413). Ownership:
+ * {@link #close} stops the listener and its thread; the backend and the metrics are the caller's.
  */
 public final class AdminServer implements AutoCloseable {
 
@@ -97,10 +99,15 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /**
-     * Starts the admin API, without {@code /metrics}.
+     * Starts the admin API, without {@code /metrics}; see
+     * {@link #start(String, int, String, AdminBackend, MetricsExposition)}.
      *
-     * @param token the admin token clients must send as {@code Authorization: Bearer <token>}; at least 16
-     *              characters
+     * @param host    the address to listen on
+     * @param port    the port, 0 for any free one
+     * @param token   the admin token clients must send as {@code Authorization: Bearer <token>}; at least 16
+     *                characters
+     * @param backend what the API acts on
+     * @return the started server
      */
     public static AdminServer start(String host, int port, String token, AdminBackend backend) {
         return start(host, port, token, backend, null);
@@ -108,10 +115,17 @@ public final class AdminServer implements AutoCloseable {
 
     /**
      * Starts the admin API, and {@code GET /metrics} (not guarded by the token, see the class comment).
+     * Binds before it returns, on a thread of its own.
      *
+     * @param host    the address to listen on; loopback unless the network is trusted
+     * @param port    the port, 0 for any free one
      * @param token   the admin token clients must send as {@code Authorization: Bearer <token>}; at least 16
      *                characters
+     * @param backend what the API acts on; not closed by the server
      * @param metrics what {@code GET /metrics} serves, or {@code null} for no such path
+     * @return the started server, which the caller closes
+     * @throws IllegalArgumentException when the token is shorter than 16 characters
+     * @throws IllegalStateException when the address cannot be bound
      */
     public static AdminServer start(String host, int port, String token, AdminBackend backend, MetricsExposition metrics) {
         Objects.requireNonNull(backend, "backend");
@@ -142,11 +156,12 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    /** The bound port. */
+    /** {@return the bound port} */
     public int port() {
         return ((InetSocketAddress) server.localAddress()).getPort();
     }
 
+    /** Stops listening and shuts the server's thread down; blocks until it has stopped (up to about 2 s). */
     @Override
     public void close() {
         server.close().syncUninterruptibly();

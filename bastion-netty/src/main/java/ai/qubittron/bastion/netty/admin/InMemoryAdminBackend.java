@@ -12,7 +12,11 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
-/** The admin backend of a single node: the in-memory key store, ledger, tiers and prices. Thread-safe. */
+/**
+ * The admin backend of a single node: the in-memory key store, ledger, tiers and prices, the same
+ * objects the gateway was built with, so a change applies to its next request. It keeps each account's
+ * tier itself (the ledger knows no tiers). Thread-safe. Owns nothing: it closes nothing.
+ */
 public final class InMemoryAdminBackend implements AdminBackend {
 
     private final InMemoryApiKeyStore keys;
@@ -20,6 +24,15 @@ public final class InMemoryAdminBackend implements AdminBackend {
     private final NodeSettings settings;
     private final ConcurrentMap<String, String> accountTiers = new ConcurrentHashMap<>();
 
+    /**
+     * A backend over the gateway's own stores.
+     *
+     * @param keys    the gateway's key store
+     * @param ledger  the gateway's ledger
+     * @param tiers   the gateway's tier table
+     * @param prices  the gateway's price book
+     * @param catalog the gateway's catalog, which resolves the model names of prices
+     */
     public InMemoryAdminBackend(InMemoryApiKeyStore keys, InMemoryLedger ledger, TierTable tiers, PriceBook prices,
                                 ModelCatalog catalog) {
         this.keys = keys;
@@ -27,7 +40,13 @@ public final class InMemoryAdminBackend implements AdminBackend {
         this.settings = new NodeSettings(tiers, prices, catalog);
     }
 
-    /** Records an account that was opened on the ledger directly (e.g. the demo account). */
+    /**
+     * Records an account that was opened on the ledger directly (e.g. the demo account), so that the
+     * admin API knows it.
+     *
+     * @param id   the account's id, already open on the ledger
+     * @param tier its tier name
+     */
     public void registerAccount(String id, String tier) {
         accountTiers.put(id, tier);
     }

@@ -21,10 +21,15 @@ public interface MetricsExposition {
     /** Prometheus's text exposition format 0.0.4, which every Prometheus-compatible scraper reads. */
     String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
-    /** Writes the current metrics to {@code out}, which the caller owns and closes. */
+    /**
+     * Writes the current metrics.
+     *
+     * @param out where to write them; the caller owns and closes it
+     * @throws IOException when writing fails (the scrape gets a 500)
+     */
     void writeTo(OutputStream out) throws IOException;
 
-    /** The {@code Content-Type} of what {@link #writeTo} writes; default {@link #PROMETHEUS_TEXT}. */
+    /** {@return the {@code Content-Type} of what {@link #writeTo} writes; default {@link #PROMETHEUS_TEXT}} */
     default String contentType() {
         return PROMETHEUS_TEXT;
     }

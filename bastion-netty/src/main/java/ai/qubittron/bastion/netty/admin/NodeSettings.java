@@ -23,20 +23,34 @@ public final class NodeSettings {
     private final PriceBook prices;
     private final ModelCatalog catalog;
 
+    /**
+     * Settings over this node's tables, the ones its gateway was built with.
+     *
+     * @param tiers   the gateway's tier table
+     * @param prices  the gateway's price book
+     * @param catalog the gateway's catalog
+     */
     public NodeSettings(TierTable tiers, PriceBook prices, ModelCatalog catalog) {
         this.tiers = Objects.requireNonNull(tiers, "tiers");
         this.prices = Objects.requireNonNull(prices, "prices");
         this.catalog = Objects.requireNonNull(catalog, "catalog");
     }
 
-    /** Sets (creates or changes) a tier's limits. */
+    /**
+     * Sets (creates or changes) a tier's limits; the gateway's next admission uses them.
+     *
+     * @param name   the tier name
+     * @param limits its per-minute allowance
+     */
     public void setTier(String name, RateLimits limits) {
         tiers.set(name, limits);
     }
 
     /**
-     * Sets a model's price; the model is named by its canonical id or an alias.
+     * Sets a model's price; the gateway's next reservation uses it.
      *
+     * @param model the model's canonical id or an alias
+     * @param price its price
      * @return the model's canonical id
      * @throws NoSuchElementException when the catalog has no such model
      */
@@ -49,7 +63,7 @@ public final class NodeSettings {
         return info.id();
     }
 
-    /** A new key's public id: {@code key_} and 16 random hexadecimal digits. */
+    /** {@return a new key's public id: {@code key_} and 16 random hexadecimal digits} Any thread. */
     public static String newKeyId() {
         byte[] id = new byte[8];
         RANDOM.nextBytes(id);

@@ -1,6 +1,10 @@
 /**
- * The admin API: {@link ai.qubittron.bastion.netty.admin.AdminServer} over an
- * {@link ai.qubittron.bastion.netty.admin.AdminBackend} (single node:
- * {@link ai.qubittron.bastion.netty.admin.InMemoryAdminBackend}).
+ * The admin API: a listener of its own, apart from the gateway's, to manage accounts, keys, credit,
+ * tiers and prices, and to serve the metrics to a scraper. Start with
+ * {@link ai.qubittron.bastion.netty.admin.AdminServer}, which serves an
+ * {@link ai.qubittron.bastion.netty.admin.AdminBackend}: the single-node
+ * {@link ai.qubittron.bastion.netty.admin.InMemoryAdminBackend}, or one over shared stores built with
+ * {@link ai.qubittron.bastion.netty.admin.NodeSettings}. {@code GET /metrics} writes a
+ * {@link ai.qubittron.bastion.netty.admin.MetricsExposition}, typically a Prometheus registry's scrape.
  */
 package ai.qubittron.bastion.netty.admin;

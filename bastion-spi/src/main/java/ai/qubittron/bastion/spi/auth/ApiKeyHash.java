@@ -43,13 +43,24 @@ public final class ApiKeyHash {
         this.hashCode = Arrays.hashCode(digest);
     }
 
-    /** Hashes a presented key. */
+    /**
+     * Hashes a presented key, whatever its form (a string that is no {@code qbt_} key hashes too).
+     *
+     * @param key the key as presented, not null; hashed as UTF-8
+     * @return its hash
+     */
     public static ApiKeyHash of(String key) {
         // digest() resets the digest, so each thread's one serves every hash it computes
         return new ApiKeyHash(SHA256.get().digest(key.getBytes(StandardCharsets.UTF_8)));
     }
 
-    /** Restores a hash from its hexadecimal form, as stored by {@link #toHex()}. */
+    /**
+     * Restores a hash from its hexadecimal form, as stored by {@link #toHex()}.
+     *
+     * @param hex 64 hexadecimal digits, either case
+     * @return the hash
+     * @throws IllegalArgumentException when {@code hex} is not 64 hexadecimal digits
+     */
     public static ApiKeyHash fromHex(String hex) {
         byte[] digest = HexFormat.of().parseHex(hex);
         if (digest.length != 32) {
@@ -58,7 +69,10 @@ public final class ApiKeyHash {
         return new ApiKeyHash(digest);
     }
 
-    /** Creates a new random key: {@code qbt_} followed by 32 uniformly random base62 characters (190 bits). */
+    /**
+     * {@return a new random key: {@code qbt_} followed by 32 uniformly random base62 characters (190 bits)}
+     * Drawn from a shared {@link SecureRandom}; any thread.
+     */
     public static String newKey() {
         StringBuilder key = new StringBuilder(KEY_PREFIX.length() + KEY_CHARS).append(KEY_PREFIX);
         for (int i = 0; i < KEY_CHARS; i++) {
@@ -67,7 +81,7 @@ public final class ApiKeyHash {
         return key.toString();
     }
 
-    /** The hash in lowercase hexadecimal, for storage. */
+    /** {@return the hash in lowercase hexadecimal (64 digits), for storage} */
     public String toHex() {
         return HexFormat.of().formatHex(digest);
     }

@@ -1,7 +1,9 @@
 package ai.qubittron.bastion.spi.ledger;
 
 /**
- * An account's money, in micro-units. {@code balance − reserved} is what new requests can reserve.
+ * An account's money, in micro-units of the account's currency (a micro-dollar, say). {@code balance −
+ * reserved} is what new requests can reserve. A snapshot: immutable, and already old when read, since
+ * other requests move the account on.
  *
  * @param accountId      the account
  * @param balanceMicros  prepaid credit not yet spent (reserved amounts are still part of it)
@@ -10,7 +12,7 @@ package ai.qubittron.bastion.spi.ledger;
  */
 public record AccountBalance(String accountId, long balanceMicros, long reservedMicros, long spentMicros) {
 
-    /** What new requests can still reserve. */
+    /** {@return what new requests can still reserve: balance minus reserved} */
     public long availableMicros() {
         return balanceMicros - reservedMicros;
     }

@@ -1,5 +1,6 @@
 package ai.qubittron.bastion.jdbc;
 
+import ai.qubittron.bastion.spi.BackendUnavailableException;
 import ai.qubittron.bastion.spi.auth.ApiKeyHash;
 import ai.qubittron.bastion.spi.auth.ApiKeyStore;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
@@ -66,11 +67,15 @@ public final class JdbcApiKeyStore implements ApiKeyStore {
      *
      * @param principal who the key resolves to; its {@code keyId} must be new
      * @return the key
-     * @throws IllegalStateException when the database cannot be reached
+     * @throws IllegalStateException       when a key with this id exists already
+     * @throws BackendUnavailableException when the database cannot be reached
      */
     public String create(ApiPrincipal principal) {
         String key = ApiKeyHash.newKey();
-        add(key, principal);
+        if (!add(key, principal)) {
+            // never hand out a key that was not stored
+            throw new IllegalStateException("a key with the id '" + principal.keyId() + "' exists already");
+        }
         return key;
     }
 

@@ -1,5 +1,6 @@
 package ai.qubittron.bastion.jdbc;
 
+import ai.qubittron.bastion.spi.BackendUnavailableException;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
@@ -59,14 +60,20 @@ public final class PostgresBackend implements AutoCloseable {
          * @param connectTimeout the wait for a connection
          * @param reservationTtl the life of an unsettled reservation
          * @param clock          the clock
-         * @throws IllegalArgumentException when a size is below 1
+         * @throws IllegalArgumentException when a size is below 1, or a duration is not positive
          */
         public Options {
             if (poolSize < 1 || queueCapacity < 1) {
-                throw new IllegalArgumentException("poolSize and queueCapacity must be >= 1");
+                throw new IllegalArgumentException("poolSize and queueCapacity must be >= 1, got " + poolSize + " and "
+                        + queueCapacity);
             }
-            Objects.requireNonNull(connectTimeout, "connectTimeout");
-            Objects.requireNonNull(reservationTtl, "reservationTtl");
+            if (connectTimeout == null || connectTimeout.isNegative() || connectTimeout.isZero()) {
+                throw new IllegalArgumentException("connectTimeout: must be positive, got " + connectTimeout);
+            }
+            // a zero TTL would let the sweeper release reservations of requests still running
+            if (reservationTtl == null || reservationTtl.isNegative() || reservationTtl.isZero()) {
+                throw new IllegalArgumentException("reservationTtl: must be positive, got " + reservationTtl);
+            }
             Objects.requireNonNull(clock, "clock");
         }
 
@@ -235,12 +242,16 @@ public final class PostgresBackend implements AutoCloseable {
         return result;
     }
 
-    /** Runs {@code work} on the calling thread (start-up, administration, tests). */
+    /**
+     * Runs {@code work} on the calling thread (start-up, administration, tests).
+     *
+     * @throws BackendUnavailableException when the database fails or cannot be reached
+     */
     <T> T call(Work<T> work) {
         try (Connection connection = pool.getConnection()) {
             return work.run(connection);
         } catch (SQLException e) {
-            throw new IllegalStateException(e.getMessage(), e);
+            throw new BackendUnavailableException("PostgreSQL: " + e.getMessage(), e);
         }
     }
 

@@ -3,10 +3,12 @@ package ai.qubittron.bastion.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.qubittron.bastion.core.admission.TierTable;
+import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.pricing.ModelPrice;
 import ai.qubittron.bastion.core.pricing.PriceBook;
 import ai.qubittron.bastion.jdbc.PostgresBackend;
 import ai.qubittron.bastion.netty.Bastion;
+import ai.qubittron.bastion.netty.admin.AdminServer;
 import ai.qubittron.bastion.redis.CachingApiKeyStore;
 import ai.qubittron.bastion.redis.RedisRateLimiter;
 import ai.qubittron.bastion.sim.SimConfig;
@@ -56,6 +58,7 @@ class SharedStateTest {
             + "\"max_tokens\":1}";
     private static final ModelPrice PRICE = new ModelPrice(1_000_000, 1_000_000);
     private static final String ACCOUNT = "acct_shared";
+    private static final String ADMIN_TOKEN = "shared-admin-token-0123";
 
     private final List<AutoCloseable> opened = new ArrayList<>();
     private final List<CachingApiKeyStore> caches = new ArrayList<>();
@@ -249,7 +252,22 @@ class SharedStateTest {
                 + (database.getRawQuery() != null ? "?" + database.getRawQuery() : "");
         List<Bastion> nodes = List.of(node(REDIS, url, new RateLimits(1_000, 10_000_000), 1_000_000_000L),
                 node(REDIS, url, new RateLimits(1_000, 10_000_000), 1_000_000_000L));
-        assertOutageAndRecovery(nodes, proxy::cut, proxy::restore);
+        // the first node's admin API, on the same database
+        AdminServer admin = AdminServer.start("127.0.0.1", 0, ADMIN_TOKEN, new SharedAdminBackend(first.keyStore(), null,
+                first.ledger(), new TierTable(), new PriceBook(PRICE), ModelCatalog.defaults()));
+        opened.add(admin);
+        HttpRequest account = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port() + "/admin/v1/accounts/"
+                + ACCOUNT)).header("Authorization", "Bearer " + ADMIN_TOKEN).build();
+        HttpClient http = HttpClient.newHttpClient();
+        assertThat(http.send(account, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        assertOutageAndRecovery(nodes, () -> {
+            proxy.cut();
+            // the database is down: the admin API says so, rather than a conflict or an internal error
+            HttpResponse<String> down = http.send(account, HttpResponse.BodyHandlers.ofString());
+            assertThat(down.statusCode()).as(down.body()).isEqualTo(503);
+            assertThat(down.body()).contains("\"code\":\"service_unavailable\"");
+        }, proxy::restore);
+        assertThat(http.send(account, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
         AccountBalance after = balance();
         assertThat(after.reservedMicros()).isZero();
         assertThat(journal("coalesce(sum(charged_micros), 0)")).isEqualTo(after.spentMicros());

@@ -4,6 +4,7 @@ import ai.qubittron.bastion.core.error.ErrorBodies;
 import ai.qubittron.bastion.core.error.ErrorKind;
 import ai.qubittron.bastion.core.pricing.ModelPrice;
 import ai.qubittron.bastion.netty.internal.Transport;
+import ai.qubittron.bastion.spi.BackendUnavailableException;
 import ai.qubittron.bastion.spi.limit.RateLimits;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -180,6 +181,11 @@ public final class AdminServer implements AutoCloseable {
                 response = error(e.status, e.kind, e.getMessage());
             } catch (NoSuchElementException e) {
                 response = error(HttpResponseStatus.NOT_FOUND, ErrorKind.NOT_FOUND, e.getMessage());
+            } catch (BackendUnavailableException e) {
+                // a shared store is down: retry later, not a conflict
+                LOG.log(Level.WARNING, "admin request failed: " + e.getMessage());
+                response = error(HttpResponseStatus.SERVICE_UNAVAILABLE, ErrorKind.SERVICE_UNAVAILABLE,
+                        "A backend of the gateway is unavailable; retry the request.");
             } catch (IllegalStateException e) {
                 response = error(HttpResponseStatus.CONFLICT, ErrorKind.INVALID_REQUEST, e.getMessage());
             } catch (IllegalArgumentException e) {

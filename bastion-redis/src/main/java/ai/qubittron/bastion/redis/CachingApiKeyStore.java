@@ -147,7 +147,13 @@ public final class CachingApiKeyStore implements ApiKeyStore, AutoCloseable {
                 if (byHash.size() >= maxEntries) {
                     byHash.clear();
                 }
-                byHash.put(hash, new Entry(principal.get(), System.nanoTime() + ttlNanos));
+                Entry entry = new Entry(principal.get(), System.nanoTime() + ttlNanos);
+                byHash.put(hash, entry);
+                // a revocation between the check above and the put: it raised the generation before it
+                // swept the cache, so either its sweep removed this entry or this check sees the new generation
+                if (generation.get() != asked) {
+                    byHash.remove(hash, entry);
+                }
             } else if (cached != null) {
                 byHash.remove(hash, cached);
             }

@@ -16,6 +16,8 @@ import ai.qubittron.bastion.spi.ledger.Ledger;
 import ai.qubittron.bastion.spi.ledger.Reservation;
 import ai.qubittron.bastion.spi.ledger.Settlement;
 import ai.qubittron.bastion.spi.limit.RateLimitDecision;
+import ai.qubittron.bastion.spi.limit.RateLimitRequest;
+import ai.qubittron.bastion.spi.limit.RateLimiter;
 import ai.qubittron.bastion.spi.limit.RateLimits;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -37,6 +39,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -110,6 +113,42 @@ class AdmissionTest {
         assertThat(nextWindow.statusCode()).isEqualTo(200);
         assertThat(nextWindow.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("99");
         assertThat(ledger.balance("acct_a").toCompletableFuture().join().reservedMicros()).isZero();
+    }
+
+    @Test
+    void theLimiterIsAskedWithTheCatalogModelIdTheEndpointAndTheKeysAccountAndTier() throws Exception {
+        ConcurrentLinkedQueue<RateLimitRequest> asked = new ConcurrentLinkedQueue<>();
+        InMemoryRateLimiter counting = new InMemoryRateLimiter(clock);
+        gateway(null, new RateLimiter() {
+            @Override
+            public CompletionStage<RateLimitDecision> acquire(String key, RateLimits limits, long tokens) {
+                throw new AssertionError("the gateway asks with a RateLimitRequest");
+            }
+
+            @Override
+            public CompletionStage<RateLimitDecision> acquire(RateLimitRequest request) {
+                asked.add(request);
+                return counting.acquire(request.keyId(), request.limits(), request.tokens());
+            }
+        });
+        // an alias: the limiter sees the catalog id, never the client's string
+        String chat = chat(8, false).replace("\"gpt-oss-120b\"", "\"openai/gpt-oss-120b\"");
+        String completion = "{\"model\":\"gpt-oss-120b\",\"prompt\":\"Say ok.\",\"max_tokens\":4,\"n\":2}";
+
+        HttpResponse<String> chatted = send(chat);
+        HttpResponse<String> completed = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/completions"))
+                .header("Authorization", "Bearer " + key).POST(HttpRequest.BodyPublishers.ofString(completion)).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(chatted.statusCode()).as(chatted.body()).isEqualTo(200);
+        assertThat(completed.statusCode()).as(completed.body()).isEqualTo(200);
+        assertThat(completed.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("98");
+        RateLimits small = tiers.limits("small");
+        assertThat(asked).containsExactly(
+                new RateLimitRequest("key_a", "acct_a", "small", "gpt-oss-120b", "/v1/chat/completions", small,
+                        (chat.getBytes(StandardCharsets.UTF_8).length + 3) / 4 + 8),
+                new RateLimitRequest("key_a", "acct_a", "small", "gpt-oss-120b", "/v1/completions", small,
+                        (completion.getBytes(StandardCharsets.UTF_8).length + 3) / 4 + 2 * 4));
     }
 
     @Test

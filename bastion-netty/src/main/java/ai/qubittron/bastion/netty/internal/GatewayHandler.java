@@ -16,6 +16,7 @@ import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import ai.qubittron.bastion.spi.ledger.Ledger;
 import ai.qubittron.bastion.spi.ledger.Reservation;
 import ai.qubittron.bastion.spi.limit.RateLimitDecision;
+import ai.qubittron.bastion.spi.limit.RateLimitRequest;
 import ai.qubittron.bastion.spi.limit.RateLimits;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -505,7 +506,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Step 1 of admission: the per-key rate limit. */
+    /**
+     * Step 1 of admission: the rate limit, per key and whatever else the limiter's policy looks at (it is
+     * told the account, tier, catalog model id and endpoint too).
+     */
     private void limit(Admitted a) {
         Admission admission = gateway.admission();
         if (admission.limiter() == null) {
@@ -513,7 +517,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         long tokens = saturatedAdd(a.promptTokenEstimate(admission), a.outputBound(admission));
-        RateLimits limits = admission.tiers().limits(a.principal().tier());
+        ApiPrincipal principal = a.principal();
+        RateLimits limits = admission.tiers().limits(principal.tier());
         if (tokens > limits.tokensPerMinute()) {
             // no window will ever admit it: say so, without a Retry-After that would invite a useless retry
             a.release();
@@ -521,8 +526,9 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
                     + " tokens per minute: it may use about " + tokens + ". Reduce the input or the output limit.");
             return;
         }
-        CompletableFuture<RateLimitDecision> decided = bounded(() -> admission.limiter().acquire(
-                a.principal().keyId(), limits, tokens));
+        RateLimitRequest request = new RateLimitRequest(principal.keyId(), principal.accountId(), principal.tier(),
+                a.model().id(), a.inspected().endpoint().path(), limits, tokens);
+        CompletableFuture<RateLimitDecision> decided = bounded(() -> admission.limiter().acquire(request));
         onLoop(decided, (decision, error) -> {
             if (a.answered()) {
                 a.release();

@@ -285,10 +285,46 @@ class AdmissionTest {
         assertThat(tooLarge.statusCode()).isEqualTo(429);
         assertThat(tooLarge.headers().firstValue("retry-after")).isEmpty();
         assertThat(tooLarge.body()).contains("Request too large for this key's limit of 1000 tokens per minute");
+        assertThat(tooLarge.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("1000");
         // and it consumed nothing
         HttpResponse<String> small = send(chat(5, false));
         assertThat(small.statusCode()).isEqualTo(200);
         assertThat(small.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("99");
+    }
+
+    @Test
+    void whetherARequestIsTooLargeIsJudgedByTheLimitsThePolicyAppliedNotTheTiers() throws Exception {
+        tiers.set("small", new RateLimits(100, 1000));
+        InMemoryRateLimiter counting = new InMemoryRateLimiter(clock);
+        RateLimits generous = new RateLimits(100, 100_000);
+        RateLimits stingy = new RateLimits(100, 10);
+        gateway(null, new RateLimiter() {
+            @Override
+            public CompletionStage<RateLimitDecision> acquire(String key, RateLimits limits, long tokens) {
+                return counting.acquire(key, limits, tokens);
+            }
+
+            @Override
+            public CompletionStage<RateLimitDecision> acquire(RateLimitRequest request) {
+                // a policy of its own: larger than the tier for chat completions, smaller for completions
+                return request.endpoint().equals("/v1/chat/completions")
+                        ? counting.acquire("chat:" + request.keyId(), generous, request.tokens())
+                        : counting.acquire("completions:" + request.keyId(), stingy, request.tokens());
+            }
+        });
+
+        HttpResponse<String> larger = send(chat(5000, false));
+        assertThat(larger.statusCode()).as(larger.body()).isEqualTo(200);
+        assertThat(larger.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("100000");
+
+        HttpResponse<String> smaller = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/completions"))
+                .header("Authorization", "Bearer " + key)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"gpt-oss-120b\",\"prompt\":\"ok\",\"max_tokens\":5}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(smaller.statusCode()).isEqualTo(429);
+        assertThat(smaller.headers().firstValue("retry-after")).isEmpty();
+        assertThat(smaller.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("10");
+        assertThat(smaller.body()).contains("Request too large for this key's limit of 10 tokens per minute");
     }
 
     @Test

@@ -519,13 +519,6 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         long tokens = saturatedAdd(a.promptTokenEstimate(admission), a.outputBound(admission));
         ApiPrincipal principal = a.principal();
         RateLimits limits = admission.tiers().limits(principal.tier());
-        if (tokens > limits.tokensPerMinute()) {
-            // no window will ever admit it: say so, without a Retry-After that would invite a useless retry
-            a.release();
-            respondError(ErrorKind.RATE_LIMITED, "Request too large for this key's limit of " + limits.tokensPerMinute()
-                    + " tokens per minute: it may use about " + tokens + ". Reduce the input or the output limit.");
-            return;
-        }
         RateLimitRequest request = new RateLimitRequest(principal.keyId(), principal.accountId(), principal.tier(),
                 a.model().id(), a.inspected().endpoint().path(), limits, tokens);
         CompletableFuture<RateLimitDecision> decided = bounded(() -> admission.limiter().acquire(request));
@@ -541,9 +534,17 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
                 respondUnavailable("The rate limiter is unavailable; retry the request.");
             } else if (!decision.allowed()) {
                 a.release();
-                FullHttpResponse response = HttpResponses.error(ErrorKind.RATE_LIMITED, rateLimitMessage(decision), requestId);
+                // tokens past the limit the policy applied (the tier's, or its own): no window will ever admit
+                // it, so no Retry-After that would invite a useless retry
+                boolean tooLarge = tokens > decision.limitTokens();
+                FullHttpResponse response = HttpResponses.error(ErrorKind.RATE_LIMITED, tooLarge
+                        ? "Request too large for this key's limit of " + decision.limitTokens() + " tokens per minute: it may use about "
+                                + tokens + ". Reduce the input or the output limit."
+                        : rateLimitMessage(decision), requestId);
                 HttpResponses.rateLimitHeaders(response.headers(), decision);
-                response.headers().set(HttpHeaderNames.RETRY_AFTER, decision.retryAfterSeconds());
+                if (!tooLarge) {
+                    response.headers().set(HttpHeaderNames.RETRY_AFTER, decision.retryAfterSeconds());
+                }
                 respond(response);
             } else {
                 reserve(a, decision);

@@ -21,8 +21,17 @@ public record RateLimitRequest(String keyId, String accountId, String tier, Stri
                                RateLimits limits, long tokens) {
 
     /**
-     * @throws NullPointerException     if a field is {@code null}, naming it
-     * @throws IllegalArgumentException if {@code tokens} is negative
+     * Validates every component.
+     *
+     * @param keyId     the API key's id
+     * @param accountId the key's account
+     * @param tier      the account's tier name
+     * @param modelId   the catalog id of the model
+     * @param endpoint  the gateway path
+     * @param limits    the tier's limits
+     * @param tokens    the request's tokens, {@code >= 0}
+     * @throws NullPointerException     when a component is null, naming it
+     * @throws IllegalArgumentException when {@code tokens} is negative, with its value
      */
     public RateLimitRequest {
         Objects.requireNonNull(keyId, "keyId");

@@ -34,6 +34,7 @@ public interface RateLimiter {
      * @param key    the API key's id (never the key itself)
      * @param limits the limits of the key's tier
      * @param tokens the tokens this request may use (prompt estimate + output limit), {@code >= 0}
+     * @return the decision; a refusal is a normal answer, not an exception
      */
     CompletionStage<RateLimitDecision> acquire(String key, RateLimits limits, long tokens);
 
@@ -44,6 +45,7 @@ public interface RateLimiter {
      *
      * @param request the key, account, tier, model and endpoint of the request, the tier's limits and the
      *                request's tokens
+     * @return the decision, with the limits that were applied to the request
      */
     default CompletionStage<RateLimitDecision> acquire(RateLimitRequest request) {
         return acquire(request.keyId(), request.limits(), request.tokens());

@@ -16,6 +16,8 @@ import ai.qubittron.bastion.spi.ledger.Ledger;
 import ai.qubittron.bastion.spi.ledger.Reservation;
 import ai.qubittron.bastion.spi.ledger.Settlement;
 import ai.qubittron.bastion.spi.limit.RateLimitDecision;
+import ai.qubittron.bastion.spi.limit.RateLimitRequest;
+import ai.qubittron.bastion.spi.limit.RateLimiter;
 import ai.qubittron.bastion.spi.limit.RateLimits;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -37,6 +39,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -110,6 +113,42 @@ class AdmissionTest {
         assertThat(nextWindow.statusCode()).isEqualTo(200);
         assertThat(nextWindow.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("99");
         assertThat(ledger.balance("acct_a").toCompletableFuture().join().reservedMicros()).isZero();
+    }
+
+    @Test
+    void theLimiterIsAskedWithTheCatalogModelIdTheEndpointAndTheKeysAccountAndTier() throws Exception {
+        ConcurrentLinkedQueue<RateLimitRequest> asked = new ConcurrentLinkedQueue<>();
+        InMemoryRateLimiter counting = new InMemoryRateLimiter(clock);
+        gateway(null, new RateLimiter() {
+            @Override
+            public CompletionStage<RateLimitDecision> acquire(String key, RateLimits limits, long tokens) {
+                throw new AssertionError("the gateway asks with a RateLimitRequest");
+            }
+
+            @Override
+            public CompletionStage<RateLimitDecision> acquire(RateLimitRequest request) {
+                asked.add(request);
+                return counting.acquire(request.keyId(), request.limits(), request.tokens());
+            }
+        });
+        // an alias: the limiter sees the catalog id, never the client's string
+        String chat = chat(8, false).replace("\"gpt-oss-120b\"", "\"openai/gpt-oss-120b\"");
+        String completion = "{\"model\":\"gpt-oss-120b\",\"prompt\":\"Say ok.\",\"max_tokens\":4,\"n\":2}";
+
+        HttpResponse<String> chatted = send(chat);
+        HttpResponse<String> completed = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/completions"))
+                .header("Authorization", "Bearer " + key).POST(HttpRequest.BodyPublishers.ofString(completion)).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(chatted.statusCode()).as(chatted.body()).isEqualTo(200);
+        assertThat(completed.statusCode()).as(completed.body()).isEqualTo(200);
+        assertThat(completed.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("98");
+        RateLimits small = tiers.limits("small");
+        assertThat(asked).containsExactly(
+                new RateLimitRequest("key_a", "acct_a", "small", "gpt-oss-120b", "/v1/chat/completions", small,
+                        (chat.getBytes(StandardCharsets.UTF_8).length + 3) / 4 + 8),
+                new RateLimitRequest("key_a", "acct_a", "small", "gpt-oss-120b", "/v1/completions", small,
+                        (completion.getBytes(StandardCharsets.UTF_8).length + 3) / 4 + 2 * 4));
     }
 
     @Test
@@ -246,10 +285,46 @@ class AdmissionTest {
         assertThat(tooLarge.statusCode()).isEqualTo(429);
         assertThat(tooLarge.headers().firstValue("retry-after")).isEmpty();
         assertThat(tooLarge.body()).contains("Request too large for this key's limit of 1000 tokens per minute");
+        assertThat(tooLarge.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("1000");
         // and it consumed nothing
         HttpResponse<String> small = send(chat(5, false));
         assertThat(small.statusCode()).isEqualTo(200);
         assertThat(small.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("99");
+    }
+
+    @Test
+    void whetherARequestIsTooLargeIsJudgedByTheLimitsThePolicyAppliedNotTheTiers() throws Exception {
+        tiers.set("small", new RateLimits(100, 1000));
+        InMemoryRateLimiter counting = new InMemoryRateLimiter(clock);
+        RateLimits generous = new RateLimits(100, 100_000);
+        RateLimits stingy = new RateLimits(100, 10);
+        gateway(null, new RateLimiter() {
+            @Override
+            public CompletionStage<RateLimitDecision> acquire(String key, RateLimits limits, long tokens) {
+                return counting.acquire(key, limits, tokens);
+            }
+
+            @Override
+            public CompletionStage<RateLimitDecision> acquire(RateLimitRequest request) {
+                // a policy of its own: larger than the tier for chat completions, smaller for completions
+                return request.endpoint().equals("/v1/chat/completions")
+                        ? counting.acquire("chat:" + request.keyId(), generous, request.tokens())
+                        : counting.acquire("completions:" + request.keyId(), stingy, request.tokens());
+            }
+        });
+
+        HttpResponse<String> larger = send(chat(5000, false));
+        assertThat(larger.statusCode()).as(larger.body()).isEqualTo(200);
+        assertThat(larger.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("100000");
+
+        HttpResponse<String> smaller = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/completions"))
+                .header("Authorization", "Bearer " + key)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"gpt-oss-120b\",\"prompt\":\"ok\",\"max_tokens\":5}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(smaller.statusCode()).isEqualTo(429);
+        assertThat(smaller.headers().firstValue("retry-after")).isEmpty();
+        assertThat(smaller.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("10");
+        assertThat(smaller.body()).contains("Request too large for this key's limit of 10 tokens per minute");
     }
 
     @Test

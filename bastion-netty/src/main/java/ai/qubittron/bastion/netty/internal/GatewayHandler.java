@@ -16,6 +16,7 @@ import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import ai.qubittron.bastion.spi.ledger.Ledger;
 import ai.qubittron.bastion.spi.ledger.Reservation;
 import ai.qubittron.bastion.spi.limit.RateLimitDecision;
+import ai.qubittron.bastion.spi.limit.RateLimitRequest;
 import ai.qubittron.bastion.spi.limit.RateLimits;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -505,7 +506,10 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Step 1 of admission: the per-key rate limit. */
+    /**
+     * Step 1 of admission: the rate limit, per key and whatever else the limiter's policy looks at (it is
+     * told the account, tier, catalog model id and endpoint too).
+     */
     private void limit(Admitted a) {
         Admission admission = gateway.admission();
         if (admission.limiter() == null) {
@@ -513,16 +517,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         long tokens = saturatedAdd(a.promptTokenEstimate(admission), a.outputBound(admission));
-        RateLimits limits = admission.tiers().limits(a.principal().tier());
-        if (tokens > limits.tokensPerMinute()) {
-            // no window will ever admit it: say so, without a Retry-After that would invite a useless retry
-            a.release();
-            respondError(ErrorKind.RATE_LIMITED, "Request too large for this key's limit of " + limits.tokensPerMinute()
-                    + " tokens per minute: it may use about " + tokens + ". Reduce the input or the output limit.");
-            return;
-        }
-        CompletableFuture<RateLimitDecision> decided = bounded(() -> admission.limiter().acquire(
-                a.principal().keyId(), limits, tokens));
+        ApiPrincipal principal = a.principal();
+        RateLimits limits = admission.tiers().limits(principal.tier());
+        RateLimitRequest request = new RateLimitRequest(principal.keyId(), principal.accountId(), principal.tier(),
+                a.model().id(), a.inspected().endpoint().path(), limits, tokens);
+        CompletableFuture<RateLimitDecision> decided = bounded(() -> admission.limiter().acquire(request));
         onLoop(decided, (decision, error) -> {
             if (a.answered()) {
                 a.release();
@@ -535,9 +534,17 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
                 respondUnavailable("The rate limiter is unavailable; retry the request.");
             } else if (!decision.allowed()) {
                 a.release();
-                FullHttpResponse response = HttpResponses.error(ErrorKind.RATE_LIMITED, rateLimitMessage(decision), requestId);
+                // tokens past the limit the policy applied (the tier's, or its own): no window will ever admit
+                // it, so no Retry-After that would invite a useless retry
+                boolean tooLarge = tokens > decision.limitTokens();
+                FullHttpResponse response = HttpResponses.error(ErrorKind.RATE_LIMITED, tooLarge
+                        ? "Request too large for this key's limit of " + decision.limitTokens() + " tokens per minute: it may use about "
+                                + tokens + ". Reduce the input or the output limit."
+                        : rateLimitMessage(decision), requestId);
                 HttpResponses.rateLimitHeaders(response.headers(), decision);
-                response.headers().set(HttpHeaderNames.RETRY_AFTER, decision.retryAfterSeconds());
+                if (!tooLarge) {
+                    response.headers().set(HttpHeaderNames.RETRY_AFTER, decision.retryAfterSeconds());
+                }
                 respond(response);
             } else {
                 reserve(a, decision);

@@ -15,7 +15,7 @@ package ai.qubittron.bastion.spi.limit;
 public record RateLimitDecision(boolean allowed, long limitRequests, long remainingRequests, long limitTokens,
                                 long remainingTokens, long resetMillis, long retryAfterMillis) {
 
-    /** {@code Retry-After} in whole seconds, rounded up (at least 1 when refused). */
+    /** {@return {@code Retry-After} in whole seconds, rounded up: at least 1 when refused, 0 when allowed} */
     public long retryAfterSeconds() {
         return allowed ? 0 : Math.max(1, (retryAfterMillis + 999) / 1000);
     }

@@ -4,6 +4,7 @@ import static ai.qubittron.bastion.spi.tck.Concurrently.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.qubittron.bastion.spi.limit.RateLimitDecision;
+import ai.qubittron.bastion.spi.limit.RateLimitRequest;
 import ai.qubittron.bastion.spi.limit.RateLimiter;
 import ai.qubittron.bastion.spi.limit.RateLimits;
 import java.util.Collection;
@@ -30,6 +31,12 @@ import org.junit.jupiter.api.Timeout;
  * count down exactly; a refused acquisition consumes neither requests nor tokens; a request asking for
  * more tokens than the whole allowance is refused; keys are independent; the next window admits again;
  * {@link RateLimits#UNLIMITED} never refuses.
+ *
+ * <p><b>The request-taking method.</b> The tests above call {@code acquire(key, limits, tokens)}. For a
+ * request for {@link #modelWithoutPolicy()}, {@code acquire(RateLimitRequest)} must decide exactly as
+ * that method (which is what the default method does): both draw on one allowance per key, however they
+ * are interleaved or race. A limiter with policies of its own (per model, per account…) adds tests of
+ * them in its subclass, with {@link #clock()} and {@link #limiter()}.
  */
 @Timeout(30)
 public abstract class RateLimiterContractTest {
@@ -59,6 +66,15 @@ public abstract class RateLimiterContractTest {
     /** The limiter of the current test, for subclasses that add tests of their own. */
     protected final RateLimiter limiter() {
         return limiter;
+    }
+
+    /**
+     * A catalog model id to which the limiter under test applies no policy of its own, so that for it
+     * {@code acquire(RateLimitRequest)} decides as {@code acquire(key, limits, tokens)}; default
+     * {@code tck-model-without-a-policy}.
+     */
+    protected String modelWithoutPolicy() {
+        return "tck-model-without-a-policy";
     }
 
     @BeforeEach
@@ -244,6 +260,44 @@ public abstract class RateLimiterContractTest {
         assertThat(refused).isEmpty();
     }
 
+    @Test
+    void theRequestTakingMethodDrawsOnTheAllowanceOfTheThreeArgumentOne() {
+        RateLimits limits = new RateLimits(3, 1_000);
+
+        assertThat(acquireRequest("key", limits, 10))
+                .isEqualTo(new RateLimitDecision(true, 3, 2, 1_000, 990, RESET_AT_START, 0));
+        assertThat(acquire("key", limits, 10)).isEqualTo(new RateLimitDecision(true, 3, 1, 1_000, 980, RESET_AT_START, 0));
+        assertThat(acquireRequest("key", limits, 980))
+                .isEqualTo(new RateLimitDecision(true, 3, 0, 1_000, 0, RESET_AT_START, 0));
+        assertThat(acquire("key", limits, 0))
+                .isEqualTo(new RateLimitDecision(false, 3, 0, 1_000, 0, RESET_AT_START, RESET_AT_START));
+        assertThat(acquireRequest("key", limits, 0))
+                .isEqualTo(new RateLimitDecision(false, 3, 0, 1_000, 0, RESET_AT_START, RESET_AT_START));
+        assertThat(acquireRequest("other-key", limits, 1_000))
+                .isEqualTo(new RateLimitDecision(true, 3, 2, 1_000, 0, RESET_AT_START, 0));
+
+        clock.advanceMillis(RESET_AT_START);
+        assertThat(acquireRequest("key", limits, 1_001).allowed()).isFalse();
+        assertThat(acquireRequest("key", limits, 1))
+                .isEqualTo(new RateLimitDecision(true, 3, 2, 1_000, 999, 60_000, 0));
+    }
+
+    /** Half the threads call one method, half the other: 100 of 1,000 allowed, on each of 5 keys. */
+    @Test
+    void bothMethodsRacingOnOneKeyAreAllowedTheRequestLimitTogether() {
+        RateLimits limits = new RateLimits(100, NO_TOKEN_LIMIT);
+        for (int race = 0; race < 5; race++) {
+            String key = "mixed-key-" + race;
+            ConcurrentLinkedQueue<RateLimitDecision> decisions = new ConcurrentLinkedQueue<>();
+            Concurrently.run(8, t -> {
+                for (int i = 0; i < 125; i++) {
+                    decisions.add(t % 2 == 0 ? await(limiter.acquire(key, limits, 1)) : acquireRequest(key, limits, 1));
+                }
+            });
+            assertRequestLimitHolds(decisions);
+        }
+    }
+
     /** {@code threads × perThread} acquisitions on one key, all threads released at once. */
     private Collection<RateLimitDecision> race(int threads, int perThread, String key, RateLimits limits, long tokens) {
         ConcurrentLinkedQueue<RateLimitDecision> decisions = new ConcurrentLinkedQueue<>();
@@ -257,5 +311,11 @@ public abstract class RateLimiterContractTest {
 
     private RateLimitDecision acquire(String key, RateLimits limits, long tokens) {
         return await(limiter.acquire(key, limits, tokens));
+    }
+
+    /** What the gateway would ask about a chat completion by {@code key} for {@link #modelWithoutPolicy()}. */
+    private RateLimitDecision acquireRequest(String key, RateLimits limits, long tokens) {
+        return await(limiter.acquire(new RateLimitRequest(key, "acct-of-" + key, "default", modelWithoutPolicy(),
+                "/v1/chat/completions", limits, tokens)));
     }
 }

@@ -94,6 +94,8 @@ public final class JdbcApiKeyStore implements ApiKeyStore {
      * Registers a key by its hash alone (a key from a configuration file, which holds only hashes). Blocking.
      * A key id that exists already keeps its row as it is: a revoked key stays revoked.
      *
+     * @param keyHash   the SHA-256 of the key clients will present
+     * @param principal who the key resolves to
      * @return {@code false} when a key with this id exists already (nothing is changed)
      */
     public boolean addHash(ApiKeyHash keyHash, ApiPrincipal principal) {

@@ -65,6 +65,16 @@ import java.util.concurrent.TimeUnit;
  * <p>With a {@link Builder#meterRegistry(MeterRegistry) meter registry}, the gateway's meters are in it:
  * request meters from the first request on, and each worker's gauges from {@link #start()} (or
  * {@link #addWorker}) until {@link #removeWorker} or {@link #close()}.
+ *
+ * <p>Ownership: the gateway closes only what it made: its listeners, its connections, its own event
+ * loops. It never closes the key store, rate limiter or ledger it was given (close a
+ * {@code RedisRateLimiter}, {@code PostgresBackend} or {@code CachingApiKeyStore} after the gateway), the
+ * meter registry, or a host's event loops. The {@link Builder#tiers tier} and {@link Builder#prices price}
+ * tables are kept by reference and read on every request: changing them changes the running gateway
+ * (that is how the admin API does it). Its settings are in {@link #config()}, immutable.
+ *
+ * <p>{@link #start()} and {@link #close()} block (a bind; a drain): call them from the application's
+ * threads, never from an event loop, least of all a host's loop serving the gateway.
  */
 public final class Bastion implements AutoCloseable {
 
@@ -94,7 +104,7 @@ public final class Bastion implements AutoCloseable {
         this.context = context;
     }
 
-    /** The settings it was built with, checked and immutable. */
+    /** {@return the settings it was built with, checked and immutable} */
     public BastionConfig config() {
         return config;
     }
@@ -107,13 +117,14 @@ public final class Bastion implements AutoCloseable {
      */
     static final int ACCEPT_BACKLOG = 4096;
 
-    /** A builder with every default (see each setter). */
+    /** {@return a builder with every default (see each setter)} */
     public static Builder builder() {
         return new Builder();
     }
 
     /**
-     * Binds the listening socket and starts serving.
+     * Binds the listening socket (unless {@link Builder#listen(boolean) listen(false)}), starts the load
+     * probe, and starts serving. Blocks until bound; not on an event loop.
      *
      * @return this gateway, for chaining
      * @throws IllegalStateException when it was already started, or the address cannot be bound
@@ -208,7 +219,13 @@ public final class Bastion implements AutoCloseable {
      * prefix taken off; every other request goes on to the host's handlers untouched. One new handler
      * per connection (it is not sharable); the gateway must be started, usually with
      * {@link Builder#listen(boolean) listen(false)}. Its upstream connections run on the host's event
-     * loops.
+     * loops. Made for an HTTP/1.1 pipeline, after its {@code HttpServerCodec}.
+     *
+     * @param prefix the path prefix: starts with {@code /}, does not end with one, at least one character
+     *               after it ({@code /llm})
+     * @return a new handler for one connection's pipeline
+     * @throws IllegalStateException    when the gateway is not started
+     * @throws IllegalArgumentException when the prefix is not of that form
      */
     public ChannelHandler mount(String prefix) {
         if (!started) {
@@ -217,7 +234,12 @@ public final class Bastion implements AutoCloseable {
         return new Mount(context, prefix);
     }
 
-    /** The bound address; the port is the real one when {@link Builder#port(int)} was 0. */
+    /**
+     * The bound address; the port is the real one when {@link Builder#port(int)} was 0.
+     *
+     * @return the listener's address
+     * @throws IllegalStateException when not started, or built with {@code listen(false)} (no listener)
+     */
     public InetSocketAddress localAddress() {
         Channel ch = server;
         if (ch == null) {
@@ -226,17 +248,21 @@ public final class Bastion implements AutoCloseable {
         return (InetSocketAddress) ch.localAddress();
     }
 
-    /** The bound port. */
+    /**
+     * {@return the bound port}
+     *
+     * @throws IllegalStateException as {@link #localAddress()}
+     */
     public int port() {
         return localAddress().getPort();
     }
 
-    /** The base URL clients use, e.g. {@code http://127.0.0.1:8080/v1} ({@code https://} with TLS). */
+    /** {@return the base URL clients use, e.g. {@code http://127.0.0.1:8080/v1} ({@code https://} with TLS)} */
     public String baseUrl() {
         return (sslContext != null ? "https://" : "http://") + config.host() + ":" + port() + "/v1";
     }
 
-    /** Whether the listener speaks TLS (HTTPS, with HTTP/2 and HTTP/1.1 by ALPN). */
+    /** {@return whether the listener speaks TLS (HTTPS, with HTTP/2 and HTTP/1.1 by ALPN)} */
     public boolean tls() {
         return sslContext != null;
     }
@@ -244,6 +270,8 @@ public final class Bastion implements AutoCloseable {
     /**
      * How TLS is served, e.g. {@code "TLSv1.3/TLSv1.2 on OPENSSL"} (BoringSSL through netty-tcnative) or
      * {@code "… on JDK"} (its native library could not load); {@code null} without TLS.
+     *
+     * @return the protocols and the provider, or {@code null}
      */
     public String tlsDescription() {
         return sslContext == null ? null : String.join("/", Tls.PROTOCOLS) + " on " + Tls.provider();
@@ -252,6 +280,7 @@ public final class Bastion implements AutoCloseable {
     /**
      * The bound port of the plain-HTTP listener that redirects to HTTPS ({@link Builder#httpRedirectPort}).
      *
+     * @return the port
      * @throws IllegalStateException when there is none, or the gateway is not started
      */
     public int redirectPort() {
@@ -266,6 +295,8 @@ public final class Bastion implements AutoCloseable {
      * Adds an upstream worker for a model (its id or an alias) while the gateway runs: new requests may
      * go to it at once. Its address is resolved here, on the calling thread.
      *
+     * @param model   the model's catalog id or an alias
+     * @param baseUri the worker's base URI, {@code http://host:port}
      * @throws IllegalArgumentException when the model is not in the catalog, the URI is not usable, or
      *                                  the model already has this worker
      */
@@ -283,8 +314,11 @@ public final class Bastion implements AutoCloseable {
     }
 
     /**
-     * Stops sending new requests to a worker; the requests it is serving finish normally.
+     * Stops sending new requests to a worker; the requests it is serving finish normally. Its gauges stay
+     * until {@link #removeWorker}.
      *
+     * @param model   the model's catalog id or an alias
+     * @param baseUri the worker's base URI, as it was added
      * @return {@code false} when the model has no such worker
      */
     public boolean drainWorker(String model, URI baseUri) {
@@ -297,6 +331,8 @@ public final class Bastion implements AutoCloseable {
      * Takes a worker out (draining it first); requests it is serving finish on their connections. Its
      * gauges leave the meter registry.
      *
+     * @param model   the model's catalog id or an alias
+     * @param baseUri the worker's base URI, as it was added
      * @return {@code false} when the model has no such worker
      */
     public boolean removeWorker(String model, URI baseUri) {
@@ -315,13 +351,21 @@ public final class Bastion implements AutoCloseable {
      * The live scheduling state of a model's workers (its id or an alias): load counters, latency
      * estimates, circuit, overload flag. A snapshot of the list; each state is live.
      *
+     * @param model the model's catalog id or an alias
+     * @return its workers, in the order they were added
      * @throws IllegalArgumentException when the model is not in the catalog
      */
     public List<WorkerState> workers(String model) {
         return context.scheduler().workers(canonical(model));
     }
 
-    /** How many requests a worker is serving now (0 for an unknown worker): wait for 0 after a drain. */
+    /**
+     * How many requests a worker is serving now: wait for 0 after a drain.
+     *
+     * @param model   the model's catalog id or an alias
+     * @param baseUri the worker's base URI
+     * @return its requests in flight, 0 for an unknown worker
+     */
     public int inFlight(String model, URI baseUri) {
         WorkerState worker = find(canonical(model), baseUri);
         return worker == null ? 0 : worker.inFlight();
@@ -363,6 +407,7 @@ public final class Bastion implements AutoCloseable {
      * leave the meter registry, the request meters stay (with their totals). Blocks until done;
      * idempotent.
      *
+     * @param drain how long requests in flight may run on; zero ends them at once
      * @return whether every request finished within the drain (none was cut)
      */
     public synchronized boolean close(Duration drain) {
@@ -418,7 +463,7 @@ public final class Bastion implements AutoCloseable {
          * only once the whole output is generated, so this must exceed the longest generation.
          */
         public static final Duration DEFAULT_UPSTREAM_IDLE_TIMEOUT = Duration.ofMinutes(5);
-        /** Default longest wait for the rate limiter or the ledger before a request gets 503: 2 s. */
+        /** Default longest wait for the key store, the rate limiter or the ledger before a request gets 503: 2 s. */
         public static final Duration DEFAULT_ADMISSION_TIMEOUT = Duration.ofSeconds(2);
         /** Default longest wait of a streamed request for its worker's response head: 30 s. */
         public static final Duration DEFAULT_RESPONSE_HEAD_TIMEOUT = Duration.ofSeconds(30);
@@ -481,6 +526,8 @@ public final class Bastion implements AutoCloseable {
          * The longest time from the first byte of a client's request to the whole request (head and body)
          * received; past it the connection closes, so that a client sending a byte now and then (a
          * slow-loris attack) holds nothing for longer; on HTTP/2, the stream is reset. Default 60 s.
+         *
+         * @return this builder
          */
         public Builder requestReadTimeout(Duration timeout) {
             this.requestReadTimeout = positive("requestReadTimeout", timeout);
@@ -491,6 +538,8 @@ public final class Bastion implements AutoCloseable {
          * The longest wait of a kept-alive client connection for its next request, with nothing in flight
          * (a request being answered, however long, is never cut by it); then it closes. An HTTP/2
          * connection closes (GOAWAY) once it has had no open stream for as long. Default 75 s.
+         *
+         * @return this builder
          */
         public Builder clientIdleTimeout(Duration timeout) {
             this.clientIdleTimeout = positive("clientIdleTimeout", timeout);
@@ -511,6 +560,8 @@ public final class Bastion implements AutoCloseable {
          * BoringSSL ({@code netty-tcnative}) or, when its native library cannot load, the JDK's provider.
          * HTTP/2 streams are relayed, limited and metered as HTTP/1.1 requests are. The files are read by
          * {@link #build()}. Default: none (plain HTTP).
+         *
+         * @return this builder
          */
         public Builder tls(Path certificateChainPem, Path privateKeyPem) {
             this.tlsCertificateChain = Objects.requireNonNull(certificateChainPem, "certificateChainPem");
@@ -522,6 +573,8 @@ public final class Bastion implements AutoCloseable {
          * With {@link #tls}, also listens for plain HTTP on this port (0: any free one), answering every
          * request {@code 308 Permanent Redirect} to the same path on the HTTPS port, without reading its
          * body or authenticating it. Default: no such listener.
+         *
+         * @return this builder
          */
         public Builder httpRedirectPort(int port) {
             if (port < 0 || port > 65_535) {
@@ -531,7 +584,11 @@ public final class Bastion implements AutoCloseable {
             return this;
         }
 
-        /** The address to listen on; default {@value #DEFAULT_HOST}. */
+        /**
+         * The address to listen on; default {@value #DEFAULT_HOST}.
+         *
+         * @return this builder
+         */
         public Builder host(String host) {
             if (host == null || host.isBlank()) {
                 throw new IllegalArgumentException("host: must not be blank, got '" + host + "'");
@@ -540,7 +597,11 @@ public final class Bastion implements AutoCloseable {
             return this;
         }
 
-        /** The port to listen on, 0 for an ephemeral one; default {@value #DEFAULT_PORT}. */
+        /**
+         * The port to listen on, 0 for an ephemeral one; default {@value #DEFAULT_PORT}.
+         *
+         * @return this builder
+         */
         public Builder port(int port) {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port: must be 0..65535, got " + port);
@@ -549,7 +610,12 @@ public final class Bastion implements AutoCloseable {
             return this;
         }
 
-        /** Event loop threads; default the number of processors. */
+        /**
+         * Event loop threads of the gateway's own; default the number of processors, read when the builder
+         * is made. Unused with {@link #eventLoopGroups host loops}.
+         *
+         * @return this builder
+         */
         public Builder ioThreads(int ioThreads) {
             if (ioThreads < 1) {
                 throw new IllegalArgumentException("ioThreads: must be >= 1, got " + ioThreads);
@@ -558,7 +624,12 @@ public final class Bastion implements AutoCloseable {
             return this;
         }
 
-        /** The models served; default {@link ModelCatalog#defaults()}. */
+        /**
+         * The models served; default {@link ModelCatalog#defaults()}. Set it before
+         * {@link #workerForAllModels}, which reads the catalog when it is called.
+         *
+         * @return this builder
+         */
         public Builder catalog(ModelCatalog catalog) {
             this.catalog = Objects.requireNonNull(catalog, "catalog");
             return this;
@@ -566,7 +637,10 @@ public final class Bastion implements AutoCloseable {
 
         /**
          * Where API keys are checked; default the one discovered with {@link java.util.ServiceLoader} (see
-         * {@link #discovery}), else an empty {@link InMemoryApiKeyStore}.
+         * {@link #discovery}), else an empty {@link InMemoryApiKeyStore} that nothing outside the gateway can
+         * add to: every request then gets 401. Its lookups are bounded by {@link #admissionTimeout}.
+         *
+         * @return this builder
          */
         public Builder keyStore(ApiKeyStore keyStore) {
             this.keyStore = Objects.requireNonNull(keyStore, "keyStore");
@@ -575,10 +649,14 @@ public final class Bastion implements AutoCloseable {
 
         /**
          * Adds an upstream worker for a model (its id or an alias). A model without workers is not
-         * listed by {@code /v1/models} and its requests get 502.
+         * listed by {@code /v1/models} and its requests get 502. The model and the URI are checked by
+         * {@link #build()}, which names a model the catalog does not have.
          *
+         * @param model   the model's catalog id or an alias
          * @param baseUri the worker's base URI, {@code http://host:port}; the host is resolved once, at
          *                {@link #build()}
+         *
+         * @return this builder
          */
         public Builder worker(String model, URI baseUri) {
             if (model == null || model.isBlank()) {
@@ -589,7 +667,13 @@ public final class Bastion implements AutoCloseable {
             return this;
         }
 
-        /** Adds the same worker for every model of the catalog (a server that serves them all, like the simulator). */
+        /**
+         * Adds the same worker for every model of the catalog set so far (a server that serves them all, like
+         * the simulator).
+         *
+         * @param baseUri the worker's base URI, {@code http://host:port}
+         * @return this builder
+         */
         public Builder workerForAllModels(URI baseUri) {
             for (ModelInfo model : catalog.models()) {
                 worker(model.id(), baseUri);
@@ -602,6 +686,8 @@ public final class Bastion implements AutoCloseable {
          * default 25 MiB. A larger one gets 413 {@code request_entity_too_large}: at once when its
          * {@code Content-Length} says so, else as soon as it crosses the limit. Uploads are relayed as they
          * arrive, so this bounds what a client may send, not what the gateway holds.
+         *
+         * @return this builder
          */
         public Builder maxUploadBytes(long maxUploadBytes) {
             if (maxUploadBytes < 1024) {
@@ -615,6 +701,8 @@ public final class Bastion implements AutoCloseable {
          * Runs the gateway on a host's event loops instead of its own: {@code io} serves the connections
          * (and the upstream connections), {@code accept} accepts ({@code null}: {@code io} does). The
          * gateway never shuts them down; their transport (epoll or NIO) is the gateway's too.
+         *
+         * @return this builder
          */
         public Builder eventLoopGroups(EventLoopGroup accept, EventLoopGroup io) {
             this.sharedIo = Objects.requireNonNull(io, "io");
@@ -625,6 +713,8 @@ public final class Bastion implements AutoCloseable {
         /**
          * Whether {@link Bastion#start()} opens the gateway's own listener (default {@code true});
          * {@code false} for a gateway only {@link Bastion#mount mounted} in a host's pipeline.
+         *
+         * @return this builder
          */
         public Builder listen(boolean listen) {
             this.listen = listen;
@@ -634,6 +724,8 @@ public final class Bastion implements AutoCloseable {
         /**
          * How long {@link Bastion#close()} lets requests in flight (streams included) finish before it ends
          * them; default 10 s. Zero ends them at once.
+         *
+         * @return this builder
          */
         public Builder drainTimeout(Duration timeout) {
             if (timeout == null || timeout.isNegative()) {
@@ -643,7 +735,11 @@ public final class Bastion implements AutoCloseable {
             return this;
         }
 
-        /** The largest JSON request body accepted, in bytes; default 32 MiB. Larger bodies get 413. */
+        /**
+         * The largest JSON request body accepted, in bytes; default 32 MiB. Larger bodies get 413.
+         *
+         * @return this builder
+         */
         public Builder maxRequestBytes(int maxRequestBytes) {
             if (maxRequestBytes < 1024) {
                 throw new IllegalArgumentException("maxRequestBytes: must be >= 1024, got " + maxRequestBytes);
@@ -652,7 +748,11 @@ public final class Bastion implements AutoCloseable {
             return this;
         }
 
-        /** Time allowed to connect to a worker; default 5 s. */
+        /**
+         * Time allowed to connect to a worker; default 5 s.
+         *
+         * @return this builder
+         */
         public Builder connectTimeout(Duration connectTimeout) {
             if (connectTimeout == null || connectTimeout.isNegative() || connectTimeout.isZero()
                     || connectTimeout.toMillis() > Integer.MAX_VALUE) {
@@ -662,7 +762,11 @@ public final class Bastion implements AutoCloseable {
             return this;
         }
 
-        /** Idle keep-alive connections kept per worker and event loop; default {@value #DEFAULT_MAX_IDLE_PER_WORKER}. */
+        /**
+         * Idle keep-alive connections kept per worker and event loop; default {@value #DEFAULT_MAX_IDLE_PER_WORKER}.
+         *
+         * @return this builder
+         */
         public Builder maxIdleConnectionsPerWorker(int maxIdle) {
             if (maxIdle < 0) {
                 throw new IllegalArgumentException("maxIdleConnectionsPerWorker: must be >= 0, got " + maxIdle);
@@ -674,6 +778,8 @@ public final class Bastion implements AutoCloseable {
         /**
          * The per-key rate limiter. Default: the highest-priority {@link RateLimiter} found by
          * {@link java.util.ServiceLoader} (see {@link #discovery(boolean)}), else none (no limits).
+         *
+         * @return this builder
          */
         public Builder rateLimiter(RateLimiter rateLimiter) {
             this.rateLimiter = Objects.requireNonNull(rateLimiter, "rateLimiter");
@@ -683,31 +789,50 @@ public final class Bastion implements AutoCloseable {
         /**
          * The prepaid-credit ledger. Default: the highest-priority {@link Ledger} found by
          * {@link java.util.ServiceLoader}, else none: requests are not metered against any credit.
+         *
+         * @return this builder
          */
         public Builder ledger(Ledger ledger) {
             this.ledger = Objects.requireNonNull(ledger, "ledger");
             return this;
         }
 
-        /** Whether SPI implementations are looked up with {@link java.util.ServiceLoader}; default {@code true}. */
+        /**
+         * Whether SPI implementations are looked up with {@link java.util.ServiceLoader}; default {@code true}.
+         *
+         * @return this builder
+         */
         public Builder discovery(boolean discovery) {
             this.discovery = discovery;
             return this;
         }
 
-        /** The rate limits of each tier; default a table where every tier has {@link TierTable#DEFAULT_LIMITS}. */
+        /**
+         * The rate limits of each tier; default a table where every tier has {@link TierTable#DEFAULT_LIMITS}.
+         *
+         * @return this builder
+         */
         public Builder tiers(TierTable tiers) {
             this.tiers = Objects.requireNonNull(tiers, "tiers");
             return this;
         }
 
-        /** The price of each model; default {@link PriceBook#defaults()}. */
+        /**
+         * The price of each model; default {@link PriceBook#defaults()}.
+         *
+         * @return this builder
+         */
         public Builder prices(PriceBook prices) {
             this.prices = Objects.requireNonNull(prices, "prices");
             return this;
         }
 
-        /** The longest wait for the rate limiter or the ledger; default 2 s. Past it the request gets 503. */
+        /**
+         * The longest wait for the key store, the rate limiter or the ledger; default
+         * {@link #DEFAULT_ADMISSION_TIMEOUT} (2 s). Past it the request gets 503.
+         *
+         * @return this builder
+         */
         public Builder admissionTimeout(Duration timeout) {
             this.admissionTimeout = positive("admissionTimeout", timeout);
             return this;
@@ -716,6 +841,8 @@ public final class Bastion implements AutoCloseable {
         /**
          * The output limit of a request that sets none; default {@value #DEFAULT_MAX_OUTPUT_TOKENS}. With a
          * ledger, it is added to such requests upstream, so their reservation bounds their cost.
+         *
+         * @return this builder
          */
         public Builder defaultMaxOutputTokens(int tokens) {
             if (tokens < 1) {
@@ -729,6 +856,8 @@ public final class Bastion implements AutoCloseable {
          * How long an upstream connection may carry no byte either way; default 5 minutes. A request
          * whose worker stays silent that long gets 502 (or, mid-stream, a final error event), and an
          * idle pooled connection that old is closed.
+         *
+         * @return this builder
          */
         public Builder upstreamIdleTimeout(Duration timeout) {
             this.upstreamIdleTimeout = positive("upstreamIdleTimeout", timeout);
@@ -740,6 +869,8 @@ public final class Bastion implements AutoCloseable {
          * answers it before the first token); default 30 s. Past it, the worker counts a failure and the
          * request is tried on another one. Non-streamed answers come whole, when generated: for them the
          * {@linkplain #upstreamIdleTimeout(Duration) idle timeout} is the bound.
+         *
+         * @return this builder
          */
         public Builder responseHeadTimeout(Duration timeout) {
             this.responseHeadTimeout = positive("responseHeadTimeout", timeout);
@@ -750,6 +881,8 @@ public final class Bastion implements AutoCloseable {
          * How long a request waits when every worker of its model is saturated (at its in-flight cap, or
          * reported overloaded by its metrics) before it gets 503 {@code service_unavailable} with
          * {@code Retry-After}; default 5 s. Zero answers 503 at once.
+         *
+         * @return this builder
          */
         public Builder saturationWait(Duration wait) {
             if (wait == null || wait.isNegative()) {
@@ -764,6 +897,8 @@ public final class Bastion implements AutoCloseable {
          * bounds the connections to it); default {@value SchedulerConfig#DEFAULT_MAX_IN_FLIGHT_PER_WORKER}. A
          * worker at the cap gets no new request for that model until one ends. The count is kept per model:
          * a server listed under several models can take the cap for each.
+         *
+         * @return this builder
          */
         public Builder maxInFlightPerWorker(int max) {
             if (max < 1) {
@@ -778,6 +913,8 @@ public final class Bastion implements AutoCloseable {
          * 100 ms; zero turns the scrape off. A worker whose metrics pass the
          * {@linkplain #overloadThresholds thresholds} gets no new request until they fall back; one whose
          * metrics cannot be read is not held back (its circuit breaker watches its health).
+         *
+         * @return this builder
          */
         public Builder loadProbe(Duration interval) {
             if (interval == null || interval.isNegative()) {
@@ -791,6 +928,8 @@ public final class Bastion implements AutoCloseable {
          * When a scraped worker counts as overloaded: at least {@code waitingRequests} queued
          * ({@code vllm:num_requests_waiting}), or its KV cache at least {@code kvCacheUsage} full
          * ({@code vllm:kv_cache_usage_perc}) while requests queue. Defaults 64 and 0.99.
+         *
+         * @return this builder
          */
         public Builder overloadThresholds(long waitingRequests, double kvCacheUsage) {
             if (waitingRequests < 1) {
@@ -833,6 +972,8 @@ public final class Bastion implements AutoCloseable {
          *       counter {@code bastion.worker.ejections} (times its circuit opened).</li>
          * </ul>
          * The timers publish histogram buckets ({@code publishPercentileHistogram}) for Prometheus.
+         *
+         * @return this builder
          */
         public Builder meterRegistry(MeterRegistry registry) {
             this.meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
@@ -840,8 +981,11 @@ public final class Bastion implements AutoCloseable {
         }
 
         /**
-         * Validates the whole configuration and creates the (not yet started) gateway.
+         * Validates the whole configuration and creates the (not yet started) gateway, with its settings
+         * as an immutable {@link BastionConfig}. May be called again: each gateway built shares the plugins,
+         * the tier and price tables and the meter registry given to this builder.
          *
+         * @return the gateway, not started
          * @throws IllegalArgumentException when a worker names a model the catalog does not have, or its
          *                                  URI is not usable; when the TLS files cannot be read or used; when
          *                                  a redirect port is set without TLS

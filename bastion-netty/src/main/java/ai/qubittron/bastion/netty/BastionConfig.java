@@ -50,13 +50,13 @@ public record BastionConfig(String host, int port, boolean listen, int ioThreads
                             double overloadKvCacheUsage, int defaultMaxOutputTokens, Path tlsCertificateChain,
                             Path tlsPrivateKey, int httpRedirectPort) {
 
-    /** Copies {@code workers} deeply: the record never changes. */
     public BastionConfig {
+        // copied deeply: the record never changes
         workers = workers.entrySet().stream().collect(Collectors.toUnmodifiableMap(Map.Entry::getKey,
                 e -> List.copyOf(e.getValue())));
     }
 
-    /** Whether the listener serves TLS. */
+    /** {@return whether the listener serves TLS} */
     public boolean tls() {
         return tlsCertificateChain != null;
     }

@@ -79,6 +79,7 @@ public final class RedisRateLimiter implements RateLimiter, AutoCloseable {
      * 500 ms command timeout.
      *
      * @param uri e.g. {@code redis://127.0.0.1:6379}, {@code rediss://…} for TLS, {@code redis://:password@host/2}
+     * @return the connected limiter; close it after the gateway that uses it
      * @throws io.lettuce.core.RedisConnectionException when Redis cannot be reached
      */
     public static RedisRateLimiter connect(String uri) {
@@ -88,9 +89,12 @@ public final class RedisRateLimiter implements RateLimiter, AutoCloseable {
     /**
      * Connects to Redis (blocking, once, at start-up).
      *
+     * @param uri     as {@link #connect(String)} takes it
      * @param prefix  prefix of every Redis key the limiter writes ({@code <prefix><key id>})
      * @param clock   the clock windows follow, or {@code null} for Redis's own
      * @param timeout how long a decision may take before it fails
+     * @return the connected limiter; close it after the gateway that uses it
+     * @throws io.lettuce.core.RedisConnectionException when Redis cannot be reached
      */
     public static RedisRateLimiter connect(String uri, String prefix, Clock clock, Duration timeout) {
         Objects.requireNonNull(prefix, "prefix");

@@ -183,7 +183,7 @@ public final class PostgresBackend implements AutoCloseable {
         try {
             pool = new HikariDataSource(config);
         } catch (RuntimeException e) {
-            throw new IllegalStateException("cannot connect to " + jdbcUrl + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot connect to " + redact(jdbcUrl) + ": " + e.getMessage(), e);
         }
         try {
             var flyway = Flyway.configure().dataSource(pool).locations("classpath:ai/qubittron/bastion/jdbc/migration")
@@ -194,7 +194,7 @@ public final class PostgresBackend implements AutoCloseable {
             flyway.load().migrate();
         } catch (RuntimeException e) {
             pool.close();
-            throw new IllegalStateException("cannot migrate the schema of " + jdbcUrl + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot migrate the schema of " + redact(jdbcUrl) + ": " + e.getMessage(), e);
         }
         AtomicInteger threads = new AtomicInteger();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(options.poolSize(), options.poolSize(), 30, TimeUnit.SECONDS,
@@ -240,6 +240,20 @@ public final class PostgresBackend implements AutoCloseable {
             result.completeExceptionally(new SQLException("too many statements waiting for the database", e));
         }
         return result;
+    }
+
+    /**
+     * A JDBC URL fit for a log or an error message: its password (a {@code password=} parameter, or the
+     * password of a {@code user:password@} part) replaced by {@code ***}.
+     *
+     * @param jdbcUrl the URL as configured
+     * @return the URL without its password
+     */
+    public static String redact(String jdbcUrl) {
+        if (jdbcUrl == null) {
+            return null;
+        }
+        return jdbcUrl.replaceAll("(?i)([?&;]password=)[^&;]*", "$1***").replaceAll("(//[^/@:]*):[^/@]*@", "$1:***@");
     }
 
     /**

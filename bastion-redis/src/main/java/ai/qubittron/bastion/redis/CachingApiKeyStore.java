@@ -4,6 +4,7 @@ import ai.qubittron.bastion.spi.auth.ApiKeyHash;
 import ai.qubittron.bastion.spi.auth.ApiKeyStore;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -15,6 +16,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -74,6 +77,7 @@ public final class CachingApiKeyStore implements ApiKeyStore, AutoCloseable {
         this.client = client;
         this.publishing = client.connect();
         this.listening = client.connectPubSub();
+        CountDownLatch subscribed = new CountDownLatch(1);
         listening.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void message(String from, String keyId) {
@@ -87,9 +91,20 @@ public final class CachingApiKeyStore implements ApiKeyStore, AutoCloseable {
                 // the first subscription, or one after a reconnection: announcements may have been missed
                 generation.incrementAndGet();
                 byHash.clear();
+                subscribed.countDown();
             }
         });
         listening.sync().subscribe(channel);
+        // the listener hears of the subscription on Lettuce's thread, maybe after subscribe() returned: wait
+        // for it, so that its reset of the cache comes before the first lookup rather than racing it
+        try {
+            if (!subscribed.await(RedisRateLimiter.DEFAULT_TIMEOUT.toMillis() * 4, TimeUnit.MILLISECONDS)) {
+                throw new RedisConnectionException("no confirmation of the subscription to " + channel);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RedisConnectionException("interrupted while subscribing to " + channel, e);
+        }
     }
 
     /**

@@ -126,7 +126,7 @@ final class DemoCommand implements Callable<Integer> {
             System.err.println(e.getMessage());
             return 1;
         } catch (RedisConnectionException e) {
-            System.err.println("--redis: cannot reach " + redis + ": " + e.getMessage());
+            System.err.println("--redis: cannot reach " + ServerConfig.Backends.display(redis) + ": " + e.getMessage());
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -145,10 +145,10 @@ final class DemoCommand implements Callable<Integer> {
                     + (generated != null ? "  (self-signed: give it to clients as the CA, e.g. curl --cacert)" : ""));
         }
         if (redis != null) {
-            out.println("  rate limits in Redis at " + redis + " (shared by every node pointed at it)");
+            out.println("  rate limits in Redis at " + ServerConfig.Backends.display(redis) + " (shared by every node pointed at it)");
         }
         if (postgres != null) {
-            out.println("  accounts, credit and keys in PostgreSQL at " + postgres + " (shared by every node pointed at it)");
+            out.println("  accounts, credit and keys in PostgreSQL at " + ServerConfig.Backends.display(postgres) + " (shared by every node pointed at it)");
         }
         out.println("  simulated GPU workers: " + demo.workers().stream().map(SimulatedWorker::baseUrl).toList());
         out.println("  API key: " + key + "  (account " + DemoGateway.DEMO_ACCOUNT + ", tier " + DemoGateway.DEMO_TIER + ")");

@@ -105,7 +105,7 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         } catch (RedisConnectionException e) {
             spec.commandLine().getErr().println("bastion serve: backends.redis: cannot reach "
-                    + serverConfig.backends().redisUri() + ": " + e.getMessage());
+                    + ServerConfig.Backends.display(serverConfig.backends().redisUri()) + ": " + e.getMessage());
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
@@ -170,7 +170,8 @@ final class ServeCommand implements Callable<Integer> {
         for (ServerConfig.Worker w : c.workers()) {
             out.println("  worker " + w.url() + ": " + w.models());
         }
-        out.println("  rate limits: " + (c.backends().redisUri() != null ? "Redis at " + c.backends().redisUri() : "in memory")
-                + "; accounts and keys: " + (c.backends().postgresUrl() != null ? "PostgreSQL" : "in memory"));
+        out.println("  rate limits: " + (c.backends().redisUri() != null ? "Redis at " + ServerConfig.Backends.display(c.backends().redisUri()) : "in memory")
+                + "; accounts and keys: " + (c.backends().postgresUrl() != null
+                ? "PostgreSQL at " + ServerConfig.Backends.display(c.backends().postgresUrl()) : "in memory"));
     }
 }

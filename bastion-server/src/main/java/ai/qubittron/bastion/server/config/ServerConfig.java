@@ -2,6 +2,7 @@ package ai.qubittron.bastion.server.config;
 
 import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.pricing.ModelPrice;
+import ai.qubittron.bastion.jdbc.PostgresBackend;
 import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.spi.auth.ApiKeyHash;
 import ai.qubittron.bastion.spi.limit.RateLimits;
@@ -100,10 +101,21 @@ public record ServerConfig(Listener listener, Tls tls, Admin admin, GatewaySetti
         /** Everything in memory. */
         public static final Backends IN_MEMORY = new Backends(null, null);
 
+        /**
+         * A URI or JDBC URL fit to print: its password ({@code user:password@}, {@code password=}) hidden.
+         *
+         * @param uri a Redis URI or a JDBC URL, or {@code null}
+         * @return it without its password
+         */
+        public static String display(String uri) {
+            return PostgresBackend.redact(uri);
+        }
+
         @Override
         public String toString() {
-            // a JDBC URL may carry a password
-            return "Backends[redis=" + redisUri + ", postgres=" + (postgresUrl == null ? null : "(set)") + "]";
+            // a JDBC URL (or a Redis URI) may carry a password
+            return "Backends[redis=" + (redisUri == null ? null : "(set)") + ", postgres="
+                    + (postgresUrl == null ? null : "(set)") + "]";
         }
     }
 

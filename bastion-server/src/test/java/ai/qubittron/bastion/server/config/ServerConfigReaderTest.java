@@ -231,4 +231,14 @@ class ServerConfigReaderTest {
                 Map.of(ServerConfigReader.ADMIN_TOKEN_VARIABLE, "token-from-environment")::get);
         assertThat(config.admin().token()).isEqualTo("token-from-environment");
     }
+
+    @Test
+    void backendAddressesArePrintedWithoutTheirPasswords() {
+        assertThat(ServerConfig.Backends.display("jdbc:postgresql://db:5432/x?user=u&password=s3cret&ssl=true"))
+                .isEqualTo("jdbc:postgresql://db:5432/x?user=u&password=***&ssl=true");
+        assertThat(ServerConfig.Backends.display("jdbc:postgresql://u:s3cret@db/x")).isEqualTo("jdbc:postgresql://u:***@db/x");
+        assertThat(ServerConfig.Backends.display("redis://:s3cret@cache:6379/2")).isEqualTo("redis://:***@cache:6379/2");
+        assertThat(ServerConfig.Backends.display("redis://127.0.0.1:6379")).isEqualTo("redis://127.0.0.1:6379");
+        assertThat(ServerConfig.Backends.display(null)).isNull();
+    }
 }

@@ -174,7 +174,9 @@ public final class Scheduler {
      */
     public boolean drain(String model, WorkerState worker) {
         worker.markDraining();
-        WorkerState[] cur = table(model).get();
+        // a lookup, not table(model): draining under an unknown model must not list that model
+        AtomicReference<WorkerState[]> ref = models.get(model);
+        WorkerState[] cur = ref == null ? EMPTY : ref.get();
         for (WorkerState w : cur) {
             if (w == worker) {
                 return true;

@@ -341,7 +341,11 @@ public final class SchedulerConfig {
             if (value.isNegative() || value.isZero()) {
                 throw new IllegalArgumentException(field + ": " + value + " (expected > 0)");
             }
-            return value.toNanos();
+            try {
+                return value.toNanos();
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException(field + ": " + value + " (expected at most about 292 years)", e);
+            }
         }
 
         private static double nonNegative(String field, double value) {

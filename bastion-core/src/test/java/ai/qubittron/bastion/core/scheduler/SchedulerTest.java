@@ -366,4 +366,17 @@ class SchedulerTest {
         }
         return held;
     }
+
+    @Test
+    void drainingAWorkerUnderAnUnknownModelDoesNotListThatModel() {
+        WorkerState worker = scheduler.addWorker("m", "w", null, 0.001, 0.02);
+        assertThat(scheduler.drain("no-such-model", worker)).isFalse();
+        assertThat(scheduler.models()).containsExactly("m");
+    }
+
+    @Test
+    void aDurationTooLongForNanosecondsIsRefusedNamingTheField() {
+        assertThatThrownBy(() -> SchedulerConfig.builder().maxBackoff(java.time.Duration.ofDays(400L * 365)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("maxBackoff: ");
+    }
 }

@@ -3,6 +3,7 @@ package ai.qubittron.bastion.netty.admin;
 import ai.qubittron.bastion.core.error.ErrorBodies;
 import ai.qubittron.bastion.core.error.ErrorKind;
 import ai.qubittron.bastion.core.pricing.ModelPrice;
+import ai.qubittron.bastion.netty.admin.dashboard.Dashboard;
 import ai.qubittron.bastion.netty.internal.Transport;
 import ai.qubittron.bastion.spi.BackendUnavailableException;
 import ai.qubittron.bastion.spi.limit.RateLimits;
@@ -41,6 +42,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HashMap;
@@ -71,6 +73,11 @@ import java.util.logging.Logger;
  * metrics hold no secret (they do name the models and the workers' addresses). The listener binds to
  * loopback by default; bind it elsewhere only behind a network that is trusted to read the metrics.
  *
+ * <p>It also serves the {@link Dashboard} at {@code /dashboard/} (and {@code /} redirects there): signed in
+ * with the admin token, its session cookie is accepted by the API in place of the bearer token, with the
+ * session's CSRF token on every request that changes state. Every answer carries the dashboard's security
+ * headers ({@code Cache-Control: no-store}, a Content-Security-Policy, {@code X-Frame-Options: DENY}).
+ *
  * <p>Runs on one thread of its own, so a backend that blocks never stalls the gateway's event loops;
  * requests are answered one at a time. Bodies are at most 64 KiB (larger ones get 413). Ownership:
  * {@link #close} stops the listener and its thread; the backend and the metrics are the caller's.
@@ -90,6 +97,7 @@ public final class AdminServer implements AutoCloseable {
     private final byte[] token;
     private final MetricsExposition metrics;
     private final EventLoopGroup group;
+    private final Dashboard dashboard;
     private Channel server;
 
     private AdminServer(AdminBackend backend, String token, MetricsExposition metrics, EventLoopGroup group) {
@@ -97,6 +105,8 @@ public final class AdminServer implements AutoCloseable {
         this.token = token.getBytes(StandardCharsets.UTF_8);
         this.metrics = metrics;
         this.group = group;
+        // the listener is plain HTTP: no Secure cookie (a TLS listener would pass true)
+        this.dashboard = new Dashboard(token, false);
     }
 
     /**
@@ -176,7 +186,7 @@ public final class AdminServer implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
             FullHttpResponse response;
             try {
-                response = answer(request);
+                response = answer(request, ctx.channel().remoteAddress());
             } catch (AdminError e) {
                 response = error(e.status, e.kind, e.getMessage());
             } catch (NoSuchElementException e) {
@@ -194,6 +204,7 @@ public final class AdminServer implements AutoCloseable {
                 LOG.log(Level.WARNING, "admin request failed", e);
                 response = error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorKind.INTERNAL_ERROR, "The admin request failed.");
             }
+            Dashboard.secureHeaders(response.headers());
             boolean keepAlive = HttpUtil.isKeepAlive(request);
             HttpUtil.setKeepAlive(response, keepAlive);
             if (keepAlive) {
@@ -209,7 +220,7 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    private FullHttpResponse answer(FullHttpRequest request) {
+    private FullHttpResponse answer(FullHttpRequest request, SocketAddress remote) {
         if (request.decoderResult().isFailure()) {
             throw new IllegalArgumentException("The HTTP request is malformed.");
         }
@@ -219,7 +230,19 @@ public final class AdminServer implements AutoCloseable {
         if (metrics != null && path.equals(METRICS_PATH)) {
             return metrics(request.method());
         }
-        if (!authorized(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+        FullHttpResponse page = dashboard.answer(request, path, remote);
+        if (page != null) {
+            return page;
+        }
+        String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        // the bearer token when one is given, else the dashboard's session cookie
+        Dashboard.Access access = authorization != null
+                ? (authorized(authorization) ? Dashboard.Access.ALLOWED : Dashboard.Access.NO_SESSION)
+                : dashboard.access(request);
+        if (access == Dashboard.Access.CSRF_REQUIRED) {
+            return Dashboard.csrfRequired();
+        }
+        if (access != Dashboard.Access.ALLOWED) {
             throw new AdminError(HttpResponseStatus.UNAUTHORIZED, ErrorKind.INVALID_API_KEY, "Invalid admin token");
         }
         if (!path.startsWith(PREFIX)) {

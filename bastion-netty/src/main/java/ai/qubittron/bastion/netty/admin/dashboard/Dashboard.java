@@ -161,7 +161,8 @@ public final class Dashboard {
         headers.set("Content-Security-Policy", CSP)
                 .set("X-Frame-Options", "DENY")
                 .set("X-Content-Type-Options", "nosniff")
-                .set("Referrer-Policy", "no-referrer");
+                // same-origin, not no-referrer: with no-referrer a browser posts the sign-in form with "Origin: null"
+                .set("Referrer-Policy", "same-origin");
         if (!headers.contains(HttpHeaderNames.CACHE_CONTROL)) {
             headers.set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
         }

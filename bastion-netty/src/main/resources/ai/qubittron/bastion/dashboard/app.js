@@ -310,7 +310,8 @@
       { label: 'Input tokens', stroke: '#1f5fbf', scale: 'tokens' },
       { label: 'Output tokens', stroke: '#1b7f3b', scale: 'tokens' },
       { label: 'Spend ($)', stroke: '#a35c00', scale: 'usd', value: (u, v) => v == null ? '—' : dollars.format(v) }
-    ], [{ scale: 'tokens' }, { scale: 'usd', side: 1, grid: { show: false } }]);
+    ], [{ scale: 'tokens' }, { scale: 'usd', side: 1, grid: { show: false }, size: 70,
+      values: (u, splits) => splits.map((v) => v === 0 ? '$0' : '$' + Number(v.toPrecision(2))) }]);
   }
 
   $('usage-form').addEventListener('submit', (e) => { e.preventDefault(); showUsage().catch(failed); });

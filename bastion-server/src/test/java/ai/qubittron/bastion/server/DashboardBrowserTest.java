@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -218,8 +219,7 @@ class DashboardBrowserTest {
 
         slowed.refuseConnections(true);
         // requests fail over to the other worker; three failures in a row open this one's circuit
-        WebDriverWait wait = new WebDriverWait(browser, WAIT);
-        wait.until(d -> {
+        waitFor(d -> {
             try {
                 chat(null);
             } catch (Exception e) {
@@ -229,6 +229,21 @@ class DashboardBrowserTest {
         });
         screenshot("workers-ejected");
         slowed.refuseConnections(false);
+    }
+
+    @Test
+    @Order(8)
+    void signingOutEndsTheSession() throws Exception {
+        open("accounts");
+        String session = browser.manage().getCookieNamed("bastion_session").getValue();
+        browser.findElement(By.id("logout")).click();
+        waitFor(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+        waitFor(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "Signed out"));
+        HttpResponse<String> old = HTTP.send(HttpRequest.newBuilder(URI.create(
+                        "http://127.0.0.1:" + server.admin().port() + "/admin/v1/accounts"))
+                .header("Cookie", "bastion_session=" + session).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(old.statusCode()).isEqualTo(401);
+        screenshot("sign-in");
     }
 
     // ---- helpers ----
@@ -253,7 +268,8 @@ class DashboardBrowserTest {
     }
 
     private static <T> T waitFor(java.util.function.Function<? super WebDriver, T> condition) {
-        return new WebDriverWait(browser, WAIT).until(condition);
+        // the live pages redraw their tables: an element read as it is replaced is looked up again
+        return new WebDriverWait(browser, WAIT).ignoring(StaleElementReferenceException.class).until(condition);
     }
 
     private static void screenshot(String name) {

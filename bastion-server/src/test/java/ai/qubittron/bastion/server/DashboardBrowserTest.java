@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
@@ -31,6 +32,9 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -88,6 +92,10 @@ class DashboardBrowserTest {
         System.setProperty("webdriver.chrome.driver", driver.toString());
         profile = Files.createTempDirectory("bastion-dashboard-chromium");
         ChromeOptions options = new ChromeOptions();
+        // the console, to find policy violations and script errors
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability(ChromeOptions.LOGGING_PREFS, logs);
         options.setBinary(chromium.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -244,6 +252,16 @@ class DashboardBrowserTest {
                 .header("Cookie", "bastion_session=" + session).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(old.statusCode()).isEqualTo(401);
         screenshot("sign-in");
+    }
+
+    @Test
+    @Order(9)
+    void noPageBrokeTheContentSecurityPolicyOrThrew() {
+        List<String> problems = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .map(LogEntry::getMessage)
+                .filter(m -> m.contains("Content Security Policy") || m.contains("Uncaught") || m.contains("TypeError"))
+                .toList();
+        assertThat(problems).isEmpty();
     }
 
     // ---- helpers ----

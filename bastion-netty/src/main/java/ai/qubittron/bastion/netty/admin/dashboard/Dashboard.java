@@ -31,7 +31,7 @@ import java.util.function.LongSupplier;
  * cookie, and the session rules for the admin API.
  *
  * <pre>
- *   GET  /  and  /dashboard            → 302 /dashboard/
+ *   GET  /  and  /dashboard            → 302 /dashboard/  (and /favicon.ico → 204)
  *   GET  /dashboard/                   the single-page app (static, from the jar; it asks /dashboard/session)
  *   GET  /dashboard/app.js, app.css, vendor/uPlot.iife.min.js, vendor/uPlot.min.css
  *   POST /dashboard/login              form field token → 303 /dashboard/ with the session cookie;
@@ -61,6 +61,11 @@ public final class Dashboard {
     public static final String CSRF_HEADER = "X-CSRF-Token";
     private static final String CSP = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     private static final String HTML = "text/html; charset=utf-8";
+    private static final byte[] NOT_SIGNED_IN = ("{\"error\":{\"message\":\"Not signed in\",\"type\":\"invalid_request_error\","
+            + "\"param\":null,\"code\":\"invalid_api_key\"}}").getBytes(StandardCharsets.UTF_8);
+    private static final byte[] CSRF_REQUIRED = ("{\"error\":{\"message\":\"A request made with the dashboard's session "
+            + "must carry its CSRF token in " + CSRF_HEADER + ".\",\"type\":\"invalid_request_error\",\"param\":null,"
+            + "\"code\":\"csrf_token_required\"}}").getBytes(StandardCharsets.UTF_8);
 
     /** What a request to the admin API may do on its session cookie, when it has no bearer token. */
     public enum Access {
@@ -107,6 +112,12 @@ public final class Dashboard {
         if (path.equals("/") || path.equals("/dashboard")) {
             return redirect(HttpResponseStatus.FOUND, PATH);
         }
+        if (path.equals("/favicon.ico")) {
+            // browsers ask for it on every page; nothing to show, and no 401 in their console
+            FullHttpResponse none = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
+            none.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+            return none;
+        }
         if (!path.startsWith(PATH)) {
             return null;
         }
@@ -117,9 +128,9 @@ public final class Dashboard {
                 if (!method.equals(HttpMethod.GET)) {
                     return notAllowed(HttpMethod.GET);
                 }
-                return session(request).map(s -> json(HttpResponseStatus.OK, "{\"csrf_token\":\"" + s.csrfToken() + "\"}"))
-                        .orElseGet(() -> json(HttpResponseStatus.UNAUTHORIZED, "{\"error\":{\"message\":\"Not signed in\","
-                                + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}"));
+                return session(request)
+                        .map(s -> json(HttpResponseStatus.OK, ("{\"csrf_token\":\"" + s.csrfToken() + "\"}").getBytes(StandardCharsets.US_ASCII)))
+                        .orElseGet(() -> json(HttpResponseStatus.UNAUTHORIZED, NOT_SIGNED_IN));
             case "/dashboard/logout":
                 return method.equals(HttpMethod.POST) ? logout(request) : notAllowed(HttpMethod.POST);
             default:
@@ -198,8 +209,7 @@ public final class Dashboard {
     private FullHttpResponse logout(FullHttpRequest request) {
         Optional<SessionStore.Session> session = session(request);
         if (session.isEmpty()) {
-            return json(HttpResponseStatus.UNAUTHORIZED, "{\"error\":{\"message\":\"Not signed in\","
-                    + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}");
+            return json(HttpResponseStatus.UNAUTHORIZED, NOT_SIGNED_IN);
         }
         if (!session.get().csrfMatches(request.headers().get(CSRF_HEADER))) {
             return csrfRequired();
@@ -213,9 +223,7 @@ public final class Dashboard {
 
     /** {@return the 403 answer to a state-changing request made with the cookie but not the CSRF token} */
     public static FullHttpResponse csrfRequired() {
-        return json(HttpResponseStatus.FORBIDDEN, "{\"error\":{\"message\":\"A request made with the dashboard's session "
-                + "must carry its CSRF token in " + CSRF_HEADER + ".\",\"type\":\"invalid_request_error\",\"param\":null,"
-                + "\"code\":\"csrf_token_required\"}}");
+        return json(HttpResponseStatus.FORBIDDEN, CSRF_REQUIRED);
     }
 
     private Optional<SessionStore.Session> session(FullHttpRequest request) {
@@ -294,8 +302,8 @@ public final class Dashboard {
         return response(status, HTML, html.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static FullHttpResponse json(HttpResponseStatus status, String body) {
-        return response(status, "application/json", body.getBytes(StandardCharsets.UTF_8));
+    private static FullHttpResponse json(HttpResponseStatus status, byte[] body) {
+        return response(status, "application/json", body);
     }
 
     private static FullHttpResponse response(HttpResponseStatus status, String contentType, byte[] body) {

@@ -10,6 +10,14 @@ import ai.qubittron.bastion.core.pricing.ModelPrice;
 import ai.qubittron.bastion.core.pricing.PriceBook;
 import ai.qubittron.bastion.netty.admin.AdminServer;
 import ai.qubittron.bastion.netty.admin.InMemoryAdminBackend;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -176,6 +184,27 @@ class DashboardSessionTest {
         assertThat(blocked.headers().firstValue("set-cookie")).isEmpty();
         // the bearer token of the API is not throttled by the form
         assertThat(send(get("/admin/v1/accounts/x").header("Authorization", "Bearer " + TOKEN)).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void onATlsListenerTheCookieIsSecure() {
+        Dashboard tls = new Dashboard(TOKEN, true);
+        FullHttpRequest login = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/dashboard/login",
+                Unpooled.copiedBuffer("token=" + TOKEN, StandardCharsets.UTF_8));
+        login.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/x-www-form-urlencoded");
+        FullHttpResponse answer = tls.answer(login, "/dashboard/login", new InetSocketAddress("127.0.0.1", 1));
+        try {
+            assertThat(answer.status().code()).isEqualTo(303);
+            assertThat(answer.headers().get(HttpHeaderNames.SET_COOKIE)).contains("; Secure").containsIgnoringCase("HttpOnly");
+        } finally {
+            answer.release();
+            login.release();
+        }
+    }
+
+    @Test
+    void theBrowsersFaviconRequestIsAnsweredEmpty() throws Exception {
+        assertThat(send(get("/favicon.ico")).statusCode()).isEqualTo(204);
     }
 
     private String signIn() throws Exception {

@@ -185,9 +185,42 @@ class DashboardBrowserTest {
 
     @Test
     @Order(4)
-    void theLimitsPageListsTheTiers() {
+    void aTierMadeOnTheLimitsPageLimitsItsKeysWhichShowNearTheirLimit() throws Exception {
         open("limits");
         waitFor(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#tiers-table tr[data-tier='default']")));
+        browser.findElement(By.id("tier-name")).sendKeys("tiny");
+        browser.findElement(By.id("tier-rpm")).sendKeys("4");
+        browser.findElement(By.id("tier-tpm")).sendKeys("100000");
+        browser.findElement(By.cssSelector("#tier-form button")).click();
+        waitFor(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#tiers-table tr[data-tier='tiny']")));
+
+        open("accounts");
+        browser.findElement(By.id("account-id")).sendKeys("small");
+        WebElement tier = browser.findElement(By.id("account-tier"));
+        tier.clear();
+        tier.sendKeys("tiny");
+        browser.findElement(By.id("account-balance")).sendKeys("1");
+        browser.findElement(By.cssSelector("#account-form button")).click();
+        waitFor(ExpectedConditions.textToBe(By.cssSelector("tr[data-account='small'] td:nth-child(2)"), "tiny"));
+
+        String key = newKey("small");
+        assertThat(chat(key).statusCode()).isEqualTo(200);
+        // two of its four requests a minute make it near its limit; the use is per minute, so a request
+        // more is sent while the page has not shown it (the minute may turn between two of them)
+        open("limits");
+        waitFor(d -> {
+            if (d.findElement(By.id("limits-table")).getText().contains("small")) {
+                return true;
+            }
+            try {
+                chat(key);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            d.navigate().refresh();
+            return false;
+        });
+        assertThat(browser.findElement(By.id("limits-table")).getText()).contains("tiny").contains(" / 4");
         screenshot("limits");
     }
 
@@ -312,14 +345,19 @@ class DashboardBrowserTest {
     /** A key made through the API (not the page) for background traffic. */
     private static synchronized String demoKey() throws Exception {
         if (trafficKey == null) {
-            String body = HTTP.send(HttpRequest.newBuilder(URI.create(
-                            "http://127.0.0.1:" + server.admin().port() + "/admin/v1/accounts/" + ACCOUNT + "/keys"))
-                    .header("Authorization", "Bearer " + ADMIN_TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            int start = body.indexOf("\"key\":\"") + 7;
-            trafficKey = body.substring(start, body.indexOf('"', start));
+            trafficKey = newKey(ACCOUNT);
         }
         return trafficKey;
+    }
+
+    /** A new key of {@code account}, made through the admin API. */
+    private static String newKey(String account) throws Exception {
+        String body = HTTP.send(HttpRequest.newBuilder(URI.create(
+                        "http://127.0.0.1:" + server.admin().port() + "/admin/v1/accounts/" + account + "/keys"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        int start = body.indexOf("\"key\":\"") + 7;
+        return body.substring(start, body.indexOf('"', start));
     }
 
     private static String admin(String path) throws Exception {

@@ -131,8 +131,8 @@ public final class AdminServer implements AutoCloseable {
     /** What account ids and tier names may be made of. */
     private static final String NAME = "[A-Za-z0-9._:@-]{1,128}";
 
-    /** The prompt size of a worker's {@code ttft_seconds}: 512 tokens. */
-    static final int TYPICAL_PROMPT_TOKENS = 512;
+    /** The prompt size for which {@code /admin/v1/workers} gives each worker's {@code ttft_seconds}: 512 tokens. */
+    public static final int TYPICAL_PROMPT_TOKENS = 512;
     /** The share of a tier's limit from which {@code /limits} lists a key: half. */
     private static final double NEAR_LIMIT = 0.5;
 

@@ -11,8 +11,10 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -76,6 +78,43 @@ class UsageRecorderTest {
         clock.advanceSeconds(60);
         usage.settled(B, "m1", 1, 1, 1);
         assertThat(usage.usage(1)).containsExactly(new KeyUsage(T0 + 60, "key_b", "acct_2", "m1", 1, 1, 1, 1));
+    }
+
+    @Test
+    void racingThreadsLoseNoCountAndNeverPassTheCap() throws Exception {
+        UsageRecorder usage = new UsageRecorder(clock, 50);
+        int threads = 8;
+        int each = 2_000;
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> running = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int thread = t;
+            Thread runner = new Thread(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int i = 0; i < each; i++) {
+                    // 40 keys × 2 models: more pairs than the cap, each one hit by every thread
+                    ApiPrincipal key = new ApiPrincipal("key_" + (i % 40), "acct", "free", Set.of());
+                    usage.settled(key, "m" + ((i + thread) % 2), 1, 2, 3);
+                }
+            });
+            runner.start();
+            running.add(runner);
+        }
+        go.countDown();
+        for (Thread runner : running) {
+            runner.join();
+        }
+        List<KeyUsage> rows = usage.usage(1);
+        long keys = rows.stream().map(KeyUsage::keyId).filter(id -> !id.equals(KeyUsage.OTHER)).distinct().count();
+        long pairs = rows.stream().filter(r -> !r.keyId().equals(KeyUsage.OTHER)).count();
+        assertThat(keys + pairs).isLessThanOrEqualTo(50);
+        assertThat(rows.get(rows.size() - 1).keyId()).isEqualTo(KeyUsage.OTHER);
+        assertThat(rows.stream().mapToLong(KeyUsage::requests).sum()).isEqualTo((long) threads * each);
+        assertThat(rows.stream().mapToLong(KeyUsage::spentMicros).sum()).isEqualTo(3L * threads * each);
     }
 
     @Test

@@ -3,6 +3,7 @@ package ai.qubittron.bastion.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.qubittron.bastion.server.config.ServerConfigReader;
+import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
 import java.io.File;
 import java.io.IOException;
@@ -13,7 +14,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assertions;
@@ -79,6 +83,7 @@ class DashboardBrowserTest {
         Files.writeString(config, """
                 listener: {port: 0}
                 admin: {port: 0, token: %s}
+                gateway: {overload_waiting_requests: 2}
                 models: [gpt-oss-120b]
                 simulated_workers:
                   - {count: 2, inter_token_millis: 1, prefill_micros_per_token: 1}
@@ -250,15 +255,41 @@ class DashboardBrowserTest {
 
     @Test
     @Order(7)
-    void aWorkerThatStopsAnsweringIsShownEjected() throws Exception {
+    void aWorkerSlowedUnderOtherLoadIsShownOverloadedThenHealthyAgain() throws Exception {
         open("workers");
-        SimulatedWorker slowed = server.simulatedWorkers().get(0);
+        SimulatedWorker slowed = server.simulatedWorkers().get(1);
         By state = By.xpath("//table[@id='workers-table']//tr[@data-worker='" + slowed.baseUrl() + "']/td[3]");
         waitFor(ExpectedConditions.textToBe(state, "healthy"));
         waitFor(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#ttft-chart .uplot")));
         screenshot("workers");
 
-        slowed.refuseConnections(true);
+        // one sequence at a time, 50 ms a token, and four requests sent to it directly (traffic the gateway
+        // does not route): three wait, which its /metrics report, and the gateway's load probe reads
+        SimConfig normal = slowed.config();
+        slowed.reconfigure(normal.toBuilder().maxRunning(1).interTokenMillis(50).build());
+        List<CompletableFuture<HttpResponse<String>>> direct = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            direct.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create(slowed.baseUrl() + "/v1/chat/completions"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + slowed.models().get(0) + "\","
+                            + "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"max_tokens\":40}")).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        waitFor(ExpectedConditions.textToBe(state, "overloaded"));
+        screenshot("workers-overloaded");
+        slowed.reconfigure(normal);
+        CompletableFuture.allOf(direct.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        waitFor(ExpectedConditions.textToBe(state, "healthy"));
+    }
+
+    @Test
+    @Order(8)
+    void aWorkerThatStopsAnsweringIsShownEjected() throws Exception {
+        open("workers");
+        SimulatedWorker down = server.simulatedWorkers().get(0);
+        By state = By.xpath("//table[@id='workers-table']//tr[@data-worker='" + down.baseUrl() + "']/td[3]");
+        waitFor(ExpectedConditions.textToBe(state, "healthy"));
+        down.refuseConnections(true);
         // requests fail over to the other worker; three failures in a row open this one's circuit
         waitFor(d -> {
             try {
@@ -269,11 +300,11 @@ class DashboardBrowserTest {
             return d.findElement(state).getText().equals("ejected");
         });
         screenshot("workers-ejected");
-        slowed.refuseConnections(false);
+        down.refuseConnections(false);
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void signingOutEndsTheSession() throws Exception {
         open("accounts");
         String session = browser.manage().getCookieNamed("bastion_session").getValue();
@@ -288,7 +319,7 @@ class DashboardBrowserTest {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void noPageBrokeTheContentSecurityPolicyOrThrew() {
         List<String> problems = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
                 .map(LogEntry::getMessage)

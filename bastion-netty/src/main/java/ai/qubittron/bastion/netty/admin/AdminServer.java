@@ -86,6 +86,7 @@ import java.util.logging.Logger;
  *   GET    /admin/v1/usage?minutes=N                                            → 200 {"data":[usage…]} (N 1..60, default 60)
  *   GET    /admin/v1/limits                                                     → 200 {"data":[limit…]}
  *   GET    /admin/v1/workers                                                    → 200 {"data":[worker…],"models":[…],"at"}
+ *   GET    /  and  /dashboard/…   the dashboard and its sign-in, without the token ({@link Dashboard})
  * </pre>
  * An account is {@code {"id","tier","balance_micros","reserved_micros","spent_micros"}}. A key is {@code
  * {"id","prefix","account_id","tier","created_at","last_used_at","revoked_at"}}: never the key itself; its

@@ -13,6 +13,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -44,7 +46,8 @@ import java.util.logging.Logger;
  *
  * Times come from the backend's clock. Thread role: any thread; the {@link Ledger} methods run their
  * statements on the backend's executor, never on the caller's thread; the administration methods
- * ({@link #open}, {@link #credit}, {@link #tier}, {@link #releaseExpired}) block on the calling thread.
+ * ({@link #open}, {@link #credit}, {@link #tier}, {@link #accounts}, {@link #releaseExpired}) block on the
+ * calling thread.
  * Made by {@link PostgresBackend#ledger()}, which owns its connections and its sweeper.
  */
 public final class JdbcLedger implements Ledger {
@@ -290,6 +293,35 @@ public final class JdbcLedger implements Ledger {
                 try (ResultSet r = s.executeQuery()) {
                     return r.next() ? Optional.of(r.getString(1)) : Optional.empty();
                 }
+            }
+        });
+    }
+
+    /**
+     * An account as {@link #accounts()} lists it.
+     *
+     * @param tier    its tier name
+     * @param balance its totals
+     */
+    public record Account(String tier, AccountBalance balance) {
+    }
+
+    /**
+     * {@return every account with its tier and totals, sorted by id (in code-point order, as Java sorts
+     * strings)} Blocking; an administrative scan of the table, not for the request path.
+     */
+    public List<Account> accounts() {
+        return backend.call(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT account_id, tier, balance_micros, reserved_micros, "
+                    + "spent_micros FROM bastion_accounts ORDER BY account_id COLLATE \"C\"")) {
+                List<Account> accounts = new ArrayList<>();
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        accounts.add(new Account(r.getString(2),
+                                new AccountBalance(r.getString(1), r.getLong(3), r.getLong(4), r.getLong(5))));
+                    }
+                }
+                return accounts;
             }
         });
     }

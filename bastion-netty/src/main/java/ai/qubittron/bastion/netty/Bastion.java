@@ -19,6 +19,10 @@ import ai.qubittron.bastion.netty.internal.RedirectPipeline;
 import ai.qubittron.bastion.netty.internal.Tls;
 import ai.qubittron.bastion.netty.internal.Transport;
 import ai.qubittron.bastion.netty.internal.UpstreamWorker;
+import ai.qubittron.bastion.netty.internal.UsageRecorder;
+import ai.qubittron.bastion.netty.usage.KeyLoad;
+import ai.qubittron.bastion.netty.usage.KeyUsage;
+import ai.qubittron.bastion.netty.usage.ModelLatency;
 import ai.qubittron.bastion.spi.SpiLoader;
 import ai.qubittron.bastion.spi.auth.ApiKeyStore;
 import ai.qubittron.bastion.spi.ledger.Ledger;
@@ -36,11 +40,15 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -65,6 +73,12 @@ import java.util.concurrent.TimeUnit;
  * <p>With a {@link Builder#meterRegistry(MeterRegistry) meter registry}, the gateway's meters are in it:
  * request meters from the first request on, and each worker's gauges from {@link #start()} (or
  * {@link #addWorker}) until {@link #removeWorker} or {@link #close()}.
+ *
+ * <p>What the node saw of its traffic is kept in memory, per node, for the admin API: settled usage per
+ * key, model and minute for the last hour ({@link #usage(int)}), each key's use of its rate limits this
+ * minute ({@link #keyLoad()}), when each key was last used ({@link #lastUsed(String)}) and each model's
+ * TTFT percentiles and throughput over the last 10 seconds ({@link #modelLatency()}). Recording it never
+ * blocks a relay and takes no lock; memory is bounded (see each method).
  *
  * <p>Ownership: the gateway closes only what it made: its listeners, its connections, its own event
  * loops. It never closes the key store, rate limiter or ledger it was given (close a
@@ -93,6 +107,8 @@ public final class Bastion implements AutoCloseable {
     private Channel redirectServer;
     private EventLoopGroup probeGroup;
     private LoadProbe probe;
+    /** Turns the usage recorder's latency window every second, off the event loops. */
+    private ScheduledExecutorService usageClock;
     private boolean started;
 
     private Bastion(BastionConfig config, SslContext sslContext, EventLoopGroup sharedAccept, EventLoopGroup sharedIo,
@@ -142,6 +158,7 @@ public final class Bastion implements AutoCloseable {
         if (!config.listen()) {
             // mounted in a host's pipeline (see mount): the host's listener and loops serve it
             startProbe(transport);
+            startUsageClock();
             return this;
         }
         try {
@@ -184,7 +201,18 @@ public final class Bastion implements AutoCloseable {
             throw new IllegalStateException("cannot listen on " + config.host() + ":" + port + ": " + e.getMessage(), e);
         }
         startProbe(transport);
+        startUsageClock();
         return this;
+    }
+
+    private void startUsageClock() {
+        usageClock = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bastion-usage-clock");
+            t.setDaemon(true);
+            return t;
+        });
+        UsageRecorder usage = context.usage();
+        usageClock.scheduleAtFixedRate(usage::rotate, 1, 1, TimeUnit.SECONDS);
     }
 
     private void startProbe(Transport transport) {
@@ -371,6 +399,54 @@ public final class Bastion implements AutoCloseable {
         return worker == null ? 0 : worker.inFlight();
     }
 
+    /**
+     * What this node settled in the last {@code minutes} minutes, per key, model and minute: requests,
+     * tokens billed and micro-dollars charged (0 without a ledger). Oldest minute first, then by key id
+     * and model. A minute holds at most 10,000 keys and key × model pairs; the rest of it is summed in an
+     * entry whose key, account and model are {@link KeyUsage#OTHER}. Per node and in memory: another node's
+     * traffic is not here, and a restart forgets it.
+     *
+     * @param minutes how many minutes back, the current one included: 1 to 60
+     * @return an immutable snapshot
+     * @throws IllegalArgumentException when {@code minutes} is out of range
+     */
+    public List<KeyUsage> usage(int minutes) {
+        return context.usage().usage(minutes);
+    }
+
+    /**
+     * Each key's use of its rate limits on this node in the current minute: the requests the rate limiter
+     * admitted (every request, without one) and the tokens they were admitted for. By key id; per node.
+     *
+     * @return an immutable snapshot
+     */
+    public List<KeyLoad> keyLoad() {
+        return context.usage().keyLoad();
+    }
+
+    /**
+     * When this node last authenticated a key, to the second; per node and in memory (for at most
+     * 100,000 keys).
+     *
+     * @param keyId the key's public id
+     * @return the time, or empty when this node has not seen the key since it started
+     */
+    public Optional<Instant> lastUsed(String keyId) {
+        return context.usage().lastUsed(keyId);
+    }
+
+    /**
+     * Each model's time to first token (p50, p99) and output tokens per second over the last 10 seconds on
+     * this node (the window moves each second): streams from the whole request to the first token
+     * relayed, as {@code bastion.ttft}; non-streamed requests to the response's first byte. By model id;
+     * a model that never had a request is absent.
+     *
+     * @return an immutable snapshot
+     */
+    public List<ModelLatency> modelLatency() {
+        return context.usage().modelLatency();
+    }
+
     private String canonical(String model) {
         ModelInfo info = context.catalog().find(model);
         if (info == null) {
@@ -425,6 +501,10 @@ public final class Bastion implements AutoCloseable {
         }
         boolean clean = Drain.run(context, drain);
         context.meters().unbindWorkers();
+        if (usageClock != null) {
+            usageClock.shutdownNow();
+            usageClock = null;
+        }
         if (probe != null) {
             probe.stop();
             probe = null;

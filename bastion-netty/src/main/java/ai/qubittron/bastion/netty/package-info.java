@@ -13,7 +13,9 @@
  * {@link ai.qubittron.bastion.core.pricing.PriceBook}, the
  * {@link ai.qubittron.bastion.core.scheduler.Scheduler} it builds). {@code bastion-redis} and
  * {@code bastion-jdbc} provide plugins for several nodes; {@code bastion-sim} is the simulated worker the
- * tests run it against. The admin API is in {@link ai.qubittron.bastion.netty.admin}.
+ * tests run it against. The admin API is in {@link ai.qubittron.bastion.netty.admin}; what a node saw of
+ * its traffic (usage per key and model, limits use, latency) is read as the values of
+ * {@link ai.qubittron.bastion.netty.usage}.
  *
  * <p>Everything under {@code ai.qubittron.bastion.netty.internal} (the pipeline, the relay, the upstream
  * pools, the meters) is implementation detail and may change without notice.

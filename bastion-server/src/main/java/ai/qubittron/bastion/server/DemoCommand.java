@@ -2,6 +2,7 @@ package ai.qubittron.bastion.server;
 
 import ai.qubittron.bastion.server.config.ServerConfig;
 import ai.qubittron.bastion.netty.admin.AdminServer;
+import ai.qubittron.bastion.netty.admin.dashboard.Dashboard;
 import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
 import ai.qubittron.bastion.spi.auth.ApiKeyHash;
@@ -156,6 +157,8 @@ final class DemoCommand implements Callable<Integer> {
                 + (adminToken != null && !adminToken.isEmpty() ? "(from --admin-token / BASTION_ADMIN_TOKEN)" : token));
         out.println("  metrics (Prometheus text, no token): http://" + adminHost + ":" + demo.admin().port()
                 + AdminServer.METRICS_PATH);
+        out.println("  dashboard (sign in with the admin token): http://" + adminHost + ":" + demo.admin().port()
+                + Dashboard.PATH);
         out.println();
         out.println("Try it:");
         out.println("  curl " + (generated != null ? "--cacert " + generated + " " : "") + base + "/chat/completions \\");

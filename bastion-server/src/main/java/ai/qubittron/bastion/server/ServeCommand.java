@@ -1,6 +1,7 @@
 package ai.qubittron.bastion.server;
 
 import ai.qubittron.bastion.netty.admin.AdminServer;
+import ai.qubittron.bastion.netty.admin.dashboard.Dashboard;
 import ai.qubittron.bastion.server.config.ConfigException;
 import ai.qubittron.bastion.server.config.ConfigFiles;
 import ai.qubittron.bastion.server.config.ConfigNode;
@@ -131,6 +132,8 @@ final class ServeCommand implements Callable<Integer> {
             out.println("  admin API: http://" + serverConfig.admin().host() + ":" + server.admin().port() + "/admin/v1/"
                     + "  metrics: http://" + serverConfig.admin().host() + ":" + server.admin().port()
                     + AdminServer.METRICS_PATH);
+            out.println("  dashboard (sign in with the admin token): http://" + serverConfig.admin().host() + ":"
+                    + server.admin().port() + Dashboard.PATH);
         }
         out.flush();
         stopped.await();

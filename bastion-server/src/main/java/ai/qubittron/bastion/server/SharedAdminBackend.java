@@ -9,9 +9,13 @@ import ai.qubittron.bastion.jdbc.JdbcLedger;
 import ai.qubittron.bastion.netty.admin.AdminBackend;
 import ai.qubittron.bastion.netty.admin.NodeSettings;
 import ai.qubittron.bastion.redis.CachingApiKeyStore;
+import ai.qubittron.bastion.spi.auth.StoredKey;
 import ai.qubittron.bastion.spi.limit.RateLimits;
+import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.SortedMap;
 
 /**
  * The admin backend of a node whose accounts and keys are in PostgreSQL, shared with the other nodes: an
@@ -79,6 +83,34 @@ final class SharedAdminBackend implements AdminBackend {
     @Override
     public String setPrice(String model, ModelPrice price) {
         return settings.setPrice(model, price);
+    }
+
+    @Override
+    public List<AccountView> accounts() {
+        return ledger.accounts().stream().map(a -> AccountView.of(a.tier(), a.balance())).toList();
+    }
+
+    @Override
+    public List<StoredKey> keys() {
+        return keys.keys();
+    }
+
+    @Override
+    public List<StoredKey> keys(String accountId) {
+        if (ledger.tier(accountId).isEmpty()) {
+            throw new NoSuchElementException("no account '" + accountId + "'");
+        }
+        return keys.keys(accountId);
+    }
+
+    @Override
+    public SortedMap<String, RateLimits> tiers() {
+        return settings.tiers();
+    }
+
+    @Override
+    public Map<String, ModelPrice> prices() {
+        return settings.prices();
     }
 
     private AccountView view(String id, String tier) {

@@ -10,6 +10,7 @@ import ai.qubittron.bastion.jdbc.PostgresBackend;
 import ai.qubittron.bastion.netty.Bastion;
 import ai.qubittron.bastion.netty.admin.AdminBackend;
 import ai.qubittron.bastion.netty.admin.AdminServer;
+import ai.qubittron.bastion.netty.admin.GatewayView;
 import ai.qubittron.bastion.netty.admin.InMemoryAdminBackend;
 import ai.qubittron.bastion.redis.CachingApiKeyStore;
 import ai.qubittron.bastion.redis.RedisRateLimiter;
@@ -207,7 +208,7 @@ public final class StandaloneGateway implements AutoCloseable {
             try {
                 AdminServer admin = config.admin().enabled()
                         ? AdminServer.start(config.admin().host(), config.admin().port(), config.admin().token(), backend,
-                                metrics.registry()::scrape)
+                                metrics.registry()::scrape, GatewayView.of(gateway))
                         : null;
                 return new StandaloneGateway(config, gateway, admin, metrics, simulated, ledger, shared);
             } catch (RuntimeException e) {

@@ -111,4 +111,81 @@ class SharedDemoTest {
         assertThat(status).isEqualTo(401);
         assertThat(chat(a, key)).isEqualTo(401);
     }
+
+    @Test
+    void theReadsListTheSharedStoresAndEachNodesOwnTraffic() throws Exception {
+        assertThat(admin(a, "POST", "accounts", "{\"id\":\"acct_reads\",\"tier\":\"demo\",\"balance_micros\":5000000}")
+                .statusCode()).isEqualTo(201);
+        JsonNode created = JSON.readTree(admin(a, "POST", "accounts/acct_reads/keys", null).body());
+        String key = created.get("key").asText();
+        String keyId = created.get("id").asText();
+        long before = System.currentTimeMillis() / 1000;
+        assertThat(chat(b, key)).isEqualTo(200);
+        assertThat(chat(b, key)).isEqualTo(200);
+
+        // the settlements are the database's, made after the answers: wait until neither holds credit
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (JSON.readTree(admin(a, "GET", "accounts/acct_reads", null).body()).get("reserved_micros").asLong() > 0
+                && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        // the accounts and keys are the database's: either node lists them
+        JsonNode accounts = JSON.readTree(admin(b, "GET", "accounts", null).body()).get("data");
+        JsonNode account = null;
+        String previous = "";
+        for (JsonNode item : accounts) {
+            assertThat(item.get("id").asText()).isGreaterThan(previous);
+            previous = item.get("id").asText();
+            if (previous.equals("acct_reads")) {
+                account = item;
+            }
+        }
+        assertThat(account).isNotNull();
+        assertThat(account.get("tier").asText()).isEqualTo("demo");
+        long spent = account.get("spent_micros").asLong();
+        assertThat(spent).isPositive();
+
+        JsonNode onA = JSON.readTree(admin(a, "GET", "accounts/acct_reads/keys", null).body()).get("data").get(0);
+        JsonNode onB = JSON.readTree(admin(b, "GET", "accounts/acct_reads/keys", null).body()).get("data").get(0);
+        assertThat(onA.get("id").asText()).isEqualTo(keyId);
+        assertThat(onA.get("prefix").asText()).isEqualTo(key.substring(0, 12));
+        // the last use is each node's own: B served the key, A never did
+        assertThat(onA.get("last_used_at").isNull()).isTrue();
+        assertThat(onB.get("last_used_at").asLong()).isGreaterThanOrEqualTo(before);
+        assertThat(admin(a, "GET", "accounts/nobody/keys", null).statusCode()).isEqualTo(404);
+
+        // so is the usage: B's answer sums to what the ledger charged, A has none of it
+        // (recorded as the database answers each settlement, a moment after its commit)
+        long usageSpent = 0;
+        long requests = 0;
+        while (requests < 2 && System.nanoTime() < deadline) {
+            usageSpent = 0;
+            requests = 0;
+            for (JsonNode row : JSON.readTree(admin(b, "GET", "usage?minutes=5", null).body()).get("data")) {
+                if (row.get("key_id").asText().equals(keyId)) {
+                    usageSpent += row.get("spent_micros").asLong();
+                    requests += row.get("requests").asLong();
+                }
+            }
+            if (requests < 2) {
+                Thread.sleep(20);
+            }
+        }
+        assertThat(requests).isEqualTo(2);
+        assertThat(usageSpent).isEqualTo(spent);
+        assertThat(admin(a, "GET", "usage", null).body()).doesNotContain(keyId);
+        assertThat(JSON.readTree(admin(a, "GET", "workers", null).body()).get("data")).isNotEmpty();
+
+        assertThat(admin(a, "DELETE", "keys/" + keyId, null).statusCode()).isEqualTo(204);
+        JsonNode revoked = JSON.readTree(admin(b, "GET", "keys", null).body()).get("data");
+        boolean seen = false;
+        for (JsonNode item : revoked) {
+            if (item.get("id").asText().equals(keyId)) {
+                assertThat(item.get("revoked_at").asLong()).isGreaterThanOrEqualTo(before);
+                seen = true;
+            }
+            assertThat(item.toString()).doesNotContain(key);
+        }
+        assertThat(seen).isTrue();
+    }
 }

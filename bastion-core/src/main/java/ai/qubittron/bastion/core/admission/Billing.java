@@ -118,6 +118,11 @@ public final class Billing {
         return outcome != null;
     }
 
+    /** {@return the prompt tokens {@link #settleEstimated} bills: the estimate made at admission} */
+    public long promptTokensFallback() {
+        return promptTokensFallback;
+    }
+
     /** {@return the amount reserved for the request, in micro-units} */
     public long reservedMicros() {
         return reservedMicros;

@@ -1,8 +1,11 @@
 package ai.qubittron.bastion.core.admission;
 
 import ai.qubittron.bastion.spi.limit.RateLimits;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -31,6 +34,15 @@ public final class TierTable {
             defaultLimits = limits;
         }
         tiers.put(tier, limits);
+    }
+
+    /**
+     * {@return every tier set, and {@code default} (set or not), by name; a sorted, unmodifiable copy}
+     */
+    public SortedMap<String, RateLimits> tiers() {
+        TreeMap<String, RateLimits> all = new TreeMap<>(tiers);
+        all.put("default", defaultLimits);
+        return Collections.unmodifiableSortedMap(all);
     }
 
     /**

@@ -3,12 +3,19 @@ package ai.qubittron.bastion.core.auth;
 import ai.qubittron.bastion.spi.auth.ApiKeyHash;
 import ai.qubittron.bastion.spi.auth.ApiKeyStore;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
+import ai.qubittron.bastion.spi.auth.StoredKey;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
 /**
@@ -17,6 +24,10 @@ import java.util.stream.Collectors;
  * is refused without hashing. It is the gateway's key store when none is given or discovered; it starts
  * empty.
  *
+ * <p>Beside each hash it keeps what the admin API lists of the key ({@link #keys()}): its id, account,
+ * tier, creation time, its first {@value ApiKeyHash#DISPLAY_PREFIX_LENGTH} characters when it was given
+ * whole (never the rest), and, once revoked, when. A revoked key's listing stays (its hash does not).
+ *
  * <p>Thread-safe: any thread may add or revoke while event loops authenticate (lock-free for readers);
  * a change applies to the next lookup.
  */
@@ -24,8 +35,33 @@ public final class InMemoryApiKeyStore implements ApiKeyStore {
 
     private static final CompletionStage<Optional<ApiPrincipal>> UNKNOWN =
             CompletableFuture.completedFuture(Optional.empty());
+    /** Newest first; keys made in the same millisecond, the later one first. */
+    private static final Comparator<Listing> NEWEST_FIRST = Comparator.comparing((Listing l) -> l.key.createdAt())
+            .thenComparingLong(l -> l.sequence).reversed();
 
     private final ConcurrentMap<ApiKeyHash, CompletionStage<Optional<ApiPrincipal>>> keys = new ConcurrentHashMap<>();
+    /** What is listed of each key id, revoked ones included. */
+    private final ConcurrentMap<String, Listing> listings = new ConcurrentHashMap<>();
+    private final AtomicLong sequence = new AtomicLong();
+    private final Clock clock;
+
+    /** A listed key and the order it was registered in. */
+    private record Listing(StoredKey key, long sequence) {
+    }
+
+    /** An empty store on the system UTC clock (which dates keys). */
+    public InMemoryApiKeyStore() {
+        this(Clock.systemUTC());
+    }
+
+    /**
+     * An empty store.
+     *
+     * @param clock what dates the keys' creation and revocation
+     */
+    public InMemoryApiKeyStore(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
 
     /**
      * Creates a new random key for the principal; the store keeps only its hash.
@@ -52,7 +88,7 @@ public final class InMemoryApiKeyStore implements ApiKeyStore {
             throw new IllegalArgumentException("key: must start with " + ApiKeyHash.KEY_PREFIX
                     + " and have at least 8 more characters");
         }
-        addHash(ApiKeyHash.of(key), principal);
+        register(ApiKeyHash.of(key), principal, ApiKeyHash.displayPrefix(key));
     }
 
     /**
@@ -62,6 +98,13 @@ public final class InMemoryApiKeyStore implements ApiKeyStore {
      * @param principal who the key resolves to
      */
     public void addHash(ApiKeyHash hash, ApiPrincipal principal) {
+        register(hash, principal, null);
+    }
+
+    private void register(ApiKeyHash hash, ApiPrincipal principal, String prefix) {
+        Objects.requireNonNull(principal, "principal");
+        listings.put(principal.keyId(), new Listing(new StoredKey(principal.keyId(), prefix, principal.accountId(),
+                principal.tier(), clock.instant(), null), sequence.incrementAndGet()));
         keys.put(hash, CompletableFuture.completedFuture(Optional.of(principal)));
     }
 
@@ -72,7 +115,12 @@ public final class InMemoryApiKeyStore implements ApiKeyStore {
      * @return whether there was such a key
      */
     public boolean revoke(ApiKeyHash hash) {
-        return keys.remove(hash) != null;
+        CompletionStage<Optional<ApiPrincipal>> removed = keys.remove(hash);
+        if (removed == null) {
+            return false;
+        }
+        removed.toCompletableFuture().join().ifPresent(principal -> markRevoked(principal.keyId()));
+        return true;
     }
 
     /**
@@ -83,8 +131,36 @@ public final class InMemoryApiKeyStore implements ApiKeyStore {
      * @return whether a key was revoked (every key with that id is)
      */
     public boolean revokeById(String keyId) {
-        return keys.values().removeIf(stage -> stage.toCompletableFuture().join()
+        boolean revoked = keys.values().removeIf(stage -> stage.toCompletableFuture().join()
                 .map(principal -> principal.keyId().equals(keyId)).orElse(false));
+        if (revoked) {
+            markRevoked(keyId);
+        }
+        return revoked;
+    }
+
+    private void markRevoked(String keyId) {
+        Instant now = clock.instant();
+        listings.computeIfPresent(keyId, (id, l) -> l.key.revoked() ? l : new Listing(new StoredKey(id, l.key.prefix(),
+                l.key.accountId(), l.key.tier(), l.key.createdAt(), now), l.sequence));
+    }
+
+    /**
+     * {@return every key this store was given, revoked ones included, newest first} A copy; an
+     * administrative operation (it sorts every key), not for the request path.
+     */
+    public List<StoredKey> keys() {
+        return listings.values().stream().sorted(NEWEST_FIRST).map(Listing::key).toList();
+    }
+
+    /**
+     * {@return the keys of one account, revoked ones included, newest first} As {@link #keys()}.
+     *
+     * @param accountId the account
+     */
+    public List<StoredKey> keys(String accountId) {
+        return listings.values().stream().filter(l -> l.key.accountId().equals(accountId)).sorted(NEWEST_FIRST)
+                .map(Listing::key).toList();
     }
 
     /**

@@ -2,10 +2,16 @@ package ai.qubittron.bastion.netty.admin;
 
 import ai.qubittron.bastion.core.pricing.ModelPrice;
 import ai.qubittron.bastion.spi.auth.ApiPrincipal;
+import ai.qubittron.bastion.spi.auth.StoredKey;
 import ai.qubittron.bastion.spi.ledger.AccountBalance;
 import ai.qubittron.bastion.spi.limit.RateLimits;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -17,6 +23,10 @@ import java.util.function.Function;
  *
  * <p>{@link InMemoryAdminBackend} serves a single node; a deployment whose nodes share a database
  * implements this over it, with {@link NodeSettings} for the per-node tiers and prices.
+ *
+ * <p>The listing methods ({@link #accounts()}, {@link #keys()}, {@link #tiers()}, {@link #prices()}) serve
+ * the admin API's reads and the dashboard built on them; by default they list nothing, for a backend
+ * written before them. A listed key is never the key itself ({@link StoredKey}).
  */
 public interface AdminBackend {
 
@@ -131,4 +141,45 @@ public interface AdminBackend {
      * @throws java.util.NoSuchElementException when the catalog has no such model
      */
     String setPrice(String model, ModelPrice price);
+
+    /**
+     * {@return every account, sorted by id} Blocking is allowed.
+     */
+    default List<AccountView> accounts() {
+        return List.of();
+    }
+
+    /**
+     * {@return every key, revoked ones included, newest first}
+     */
+    default List<StoredKey> keys() {
+        return List.of();
+    }
+
+    /**
+     * {@return one account's keys, revoked ones included, newest first}
+     *
+     * @param accountId the account
+     * @throws java.util.NoSuchElementException when there is no such account
+     */
+    default List<StoredKey> keys(String accountId) {
+        if (account(accountId).isEmpty()) {
+            throw new NoSuchElementException("no account '" + accountId + "'");
+        }
+        return keys().stream().filter(k -> k.accountId().equals(accountId)).toList();
+    }
+
+    /**
+     * {@return this node's tiers, {@code default} included, sorted by name}
+     */
+    default SortedMap<String, RateLimits> tiers() {
+        return new TreeMap<>();
+    }
+
+    /**
+     * {@return each catalog model's price on this node, by canonical id, in catalog order}
+     */
+    default Map<String, ModelPrice> prices() {
+        return Map.of();
+    }
 }

@@ -6,9 +6,13 @@ import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.ledger.InMemoryLedger;
 import ai.qubittron.bastion.core.pricing.ModelPrice;
 import ai.qubittron.bastion.core.pricing.PriceBook;
+import ai.qubittron.bastion.spi.auth.StoredKey;
 import ai.qubittron.bastion.spi.limit.RateLimits;
+import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -101,6 +105,34 @@ public final class InMemoryAdminBackend implements AdminBackend {
     @Override
     public String setPrice(String model, ModelPrice price) {
         return settings.setPrice(model, price);
+    }
+
+    @Override
+    public List<AccountView> accounts() {
+        return accountTiers.keySet().stream().sorted().map(this::view).toList();
+    }
+
+    @Override
+    public List<StoredKey> keys() {
+        return keys.keys();
+    }
+
+    @Override
+    public List<StoredKey> keys(String accountId) {
+        if (!accountTiers.containsKey(accountId)) {
+            throw new NoSuchElementException("no account '" + accountId + "'");
+        }
+        return keys.keys(accountId);
+    }
+
+    @Override
+    public SortedMap<String, RateLimits> tiers() {
+        return settings.tiers();
+    }
+
+    @Override
+    public Map<String, ModelPrice> prices() {
+        return settings.prices();
     }
 
     private AccountView view(String id) {

@@ -7,9 +7,13 @@ import ai.qubittron.bastion.core.pricing.ModelPrice;
 import ai.qubittron.bastion.core.pricing.PriceBook;
 import ai.qubittron.bastion.spi.limit.RateLimits;
 import java.security.SecureRandom;
+import java.util.Collections;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.SortedMap;
 
 /**
  * What every admin backend edits the same way, whatever holds its accounts and keys: this node's tiers
@@ -61,6 +65,23 @@ public final class NodeSettings {
         }
         prices.set(info.id(), price);
         return info.id();
+    }
+
+    /** {@return every tier of this node, {@code default} included, sorted by name; a copy} */
+    public SortedMap<String, RateLimits> tiers() {
+        return tiers.tiers();
+    }
+
+    /**
+     * {@return each catalog model's price on this node (its own, or the default price), by canonical id
+     * in catalog order; a copy}
+     */
+    public Map<String, ModelPrice> prices() {
+        Map<String, ModelPrice> all = new LinkedHashMap<>();
+        for (ModelInfo model : catalog.models()) {
+            all.put(model.id(), prices.price(model.id()));
+        }
+        return Collections.unmodifiableMap(all);
     }
 
     /** {@return a new key's public id: {@code key_} and 16 random hexadecimal digits} Any thread. */

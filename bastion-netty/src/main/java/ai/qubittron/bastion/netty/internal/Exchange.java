@@ -13,6 +13,7 @@ import ai.qubittron.bastion.core.metering.RelayMeter;
 import ai.qubittron.bastion.core.metering.ResponseInspector;
 import ai.qubittron.bastion.core.scheduler.Lease;
 import ai.qubittron.bastion.core.scheduler.WorkerState;
+import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import ai.qubittron.bastion.spi.limit.RateLimitDecision;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -69,6 +70,10 @@ import java.util.concurrent.TimeUnit;
  * exactly once, in {@link #complete()} or {@link #clientClosed()} (an upload is the handler's); every upstream message handed to it
  * is released here.
  *
+ * <p>Usage ({@link UsageRecorder}): the settlement is recorded per key and model when the ledger answers
+ * it (with what it charged; a gateway without a ledger records the tokens, at no cost); the TTFT and
+ * output tokens per model when the request ends.
+ *
  * <p>Meters ({@link GatewayMeters}): the request is counted once, when it ends, with the status the client
  * was answered; streams record TTFT and tokens per second; and the gateway's own time is summed in
  * segments: it runs from the whole request received, pauses while the request waits for a saturated
@@ -109,6 +114,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private final Upload upload;
     private final InspectedRequest inspected;
     private final ModelInfo model;
+    private final ApiPrincipal principal;
     private final String requestId;
     private final RelayMeter meter;
     private final ResponseInspector responseInspector;
@@ -150,11 +156,12 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private long ownSince;
     private boolean written;
     private boolean metered;
+    private boolean billed;
     /** A transcription's reported audio duration in seconds, or -1. */
     private double audioSeconds = -1;
 
     Exchange(GatewayHandler owner, ChannelHandlerContext ctx, GatewayContext gateway, HttpRequest request, Upload upload,
-             InspectedRequest inspected, ModelInfo model, String requestId, long startNanos,
+             InspectedRequest inspected, ModelInfo model, ApiPrincipal principal, String requestId, long startNanos,
              ResponseInspector responseInspector, RateLimitDecision limit, Billing billing, long imposedOutputLimit) {
         this.owner = owner;
         this.ctx = ctx;
@@ -163,6 +170,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         this.upload = upload;
         this.inspected = inspected;
         this.model = model;
+        this.principal = principal;
         this.requestId = requestId;
         this.meter = new RelayMeter(startNanos);
         this.responseInspector = responseInspector;
@@ -837,26 +845,47 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     }
 
     /**
-     * Ends the request's billing, once: the reported usage when there is one (tokens, or a transcription's
-     * audio seconds, {@link AudioMetering}), else (when the upstream did work) the prompt estimate and the
-     * relayed tokens (an upload's size), else a release of the reservation.
+     * Ends the request's billing, once (the first call decides): the reported usage when there is one
+     * (tokens, or a transcription's audio seconds, {@link AudioMetering}), else (when the upstream did
+     * work) the prompt estimate and the relayed tokens (an upload's size), else a release of the
+     * reservation. What is settled goes to the usage recorder, with the charge once the ledger answers.
      */
     private void bill(boolean upstreamWorked) {
-        if (billing == null || billing.ended()) {
+        if (billed) {
             return;
         }
+        billed = true;
+        long input;
+        long output;
         if (meter.hasUsage()) {
-            billing.settle(meter.inputTokens(), meter.outputTokens());
+            input = meter.inputTokens();
+            output = meter.outputTokens();
         } else if (upstreamWorked && audioSeconds >= 0) {
-            billing.settle(AudioMetering.tokensOfSeconds(audioSeconds), 0);
+            input = AudioMetering.tokensOfSeconds(audioSeconds);
+            output = 0;
         } else if (upstreamWorked && upload != null) {
             // no usage from the worker: the upload's size stands for its duration
-            billing.settle(AudioMetering.estimatedTokens(upload.received()), 0);
+            input = AudioMetering.estimatedTokens(upload.received());
+            output = 0;
         } else if (upstreamWorked) {
-            billing.settleEstimated(meter.outputTokens());
+            input = billing != null ? billing.promptTokensFallback() : (inspected.bodyBytes() + 3L) / 4;
+            output = meter.outputTokens();
         } else {
-            billing.release();
+            if (billing != null) {
+                billing.release();
+            }
+            return;
         }
+        UsageRecorder usage = gateway.usage();
+        String modelId = model.id();
+        if (billing == null) {
+            usage.settled(principal, modelId, input, output, 0);
+            return;
+        }
+        // recorded with what the ledger charged, on the thread it answers on; a settlement that fails for
+        // good charged nothing and is not recorded
+        billing.settle(input, output).thenAccept(settled ->
+                usage.settled(principal, modelId, input, output, settled.chargedMicros()));
     }
 
     private void complete() {
@@ -888,6 +917,10 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             if (streamEnded && tps > 0) {
                 meters.tokensPerSecond(tps);
             }
+            gateway.usage().latency(model.id(), meter.ttftNanos(), meter.outputTokens());
+        } else if (!streamed && answeredStatus >= 200 && answeredStatus < 300 && meter.ttftNanos() > 0) {
+            // not streamed: the gateway sees no tokens, so the first byte stands for the first token
+            gateway.usage().latency(model.id(), meter.ttftNanos(), meter.outputTokens());
         }
     }
 

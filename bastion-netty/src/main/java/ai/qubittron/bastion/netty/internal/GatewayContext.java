@@ -19,7 +19,7 @@ import java.util.List;
 
 /**
  * Everything the connections of one gateway share: configuration, the catalog and the scheduler, the key
- * store, the meters, and the upstream pools, one per event loop. Immutable but for the pools, which are each
+ * store, the meters, the usage recorder, and the upstream pools, one per event loop. Immutable but for the pools, which are each
  * confined to their loop.
  */
 public final class GatewayContext {
@@ -45,6 +45,8 @@ public final class GatewayContext {
     private volatile boolean draining;
     private final Admission admission;
     private final GatewayMeters meters;
+    /** What this node saw of its traffic, for the admin API. */
+    private final UsageRecorder usage = new UsageRecorder();
 
     public GatewayContext(ModelCatalog catalog, Scheduler scheduler, ApiKeyStore keyStore, Admission admission,
                           GatewayMeters meters, Transport transport, int maxRequestBytes, long maxUploadBytes,
@@ -88,6 +90,11 @@ public final class GatewayContext {
 
     public GatewayMeters meters() {
         return meters;
+    }
+
+    /** {@return the node's usage recorder (settled usage, limits use, last use, latency)} */
+    public UsageRecorder usage() {
+        return usage;
     }
 
     /** Whether some worker serves the model (canonical id). */

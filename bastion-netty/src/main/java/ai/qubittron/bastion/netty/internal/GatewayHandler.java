@@ -555,6 +555,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
     /** Step 2 of admission: reserve the worst-case cost on the account's prepaid credit. */
     private void reserve(Admitted a, RateLimitDecision decision) {
         Admission admission = gateway.admission();
+        // admitted by the rate limiter (or there is none): this minute's use of the key's limits
+        gateway.usage().admitted(a.principal(), saturatedAdd(a.promptTokenEstimate(admission), a.outputBound(admission)));
         Ledger ledger = admission.ledger();
         if (ledger == null) {
             relay(a, decision, null, InspectedRequest.NO_LIMIT);
@@ -602,8 +604,8 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
 
     /** Step 3: relay the admitted request upstream. */
     private void relay(Admitted a, RateLimitDecision decision, Billing billing, long imposedOutputLimit) {
-        exchange = new Exchange(this, ctx, gateway, a.request(), a.upload(), a.inspected(), a.model(), a.requestId(),
-                a.startNanos(), responseInspector, decision, billing, imposedOutputLimit);
+        exchange = new Exchange(this, ctx, gateway, a.request(), a.upload(), a.inspected(), a.model(), a.principal(),
+                a.requestId(), a.startNanos(), responseInspector, decision, billing, imposedOutputLimit);
         exchange.start();
     }
 

@@ -140,6 +140,9 @@ final class HeadAuthenticator extends ChannelInboundHandlerAdapter {
     private void decided(HttpRequest head, Verdict verdict) {
         verdicts.add(verdict);
         boolean keep = verdict.error() == null && verdict.principal().isPresent();
+        if (keep) {
+            gateway.usage().authenticated(verdict.principal().get().keyId());
+        }
         if (!keep && !(head instanceof LastHttpContent)) {
             // the aggregator sees a request without a body (and sends no 100 Continue for one)
             dropping = true;

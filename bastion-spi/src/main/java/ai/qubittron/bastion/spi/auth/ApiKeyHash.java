@@ -19,6 +19,12 @@ public final class ApiKeyHash {
     /** Every Bastion key starts with this prefix. */
     public static final String KEY_PREFIX = "qbt_";
 
+    /**
+     * The length of a key's {@linkplain #displayPrefix shown prefix}: 12 characters, {@code qbt_} and 8 of
+     * its random ones (48 bits of 190, which leaves the rest unguessable).
+     */
+    public static final int DISPLAY_PREFIX_LENGTH = 12;
+
     private static final int KEY_CHARS = 32;
     private static final char[] BASE62 =
             "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
@@ -79,6 +85,16 @@ public final class ApiKeyHash {
             key.append(BASE62[RANDOM.nextInt(BASE62.length)]);
         }
         return key.toString();
+    }
+
+    /**
+     * {@return the first {@value #DISPLAY_PREFIX_LENGTH} characters of a key, which a store may keep beside
+     * its hash so that an operator can tell keys apart; the whole key when it is shorter}
+     *
+     * @param key the key, not null
+     */
+    public static String displayPrefix(String key) {
+        return key.length() <= DISPLAY_PREFIX_LENGTH ? key : key.substring(0, DISPLAY_PREFIX_LENGTH);
     }
 
     /** {@return the hash in lowercase hexadecimal (64 digits), for storage} */

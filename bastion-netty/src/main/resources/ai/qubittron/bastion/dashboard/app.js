@@ -361,6 +361,14 @@
     drawChart('throughput-chart', tpsData, tpsSeries, null, 'tps:' + models.join(','));
   }
 
+  /** The x range of a time chart, from its own data (uPlot's arguments are already widened for one point). */
+  function xRange(u) {
+    const xs = u.data[0] || [];
+    const last = xs.length ? xs[xs.length - 1] : Date.now() / 1000;
+    const first = xs.length ? xs[0] : last;
+    return [Math.min(first, last - 60), last];
+  }
+
   /** Draws (or updates in place, when its series are the same) a uPlot time-series chart. */
   function drawChart(id, data, series, axes, shape) {
     const el = $(id);
@@ -375,7 +383,9 @@
     const options = {
       width: Math.max(320, el.clientWidth - 2), height: 240,
       series: [{}].concat(series.map((s) => Object.assign({ width: 2, spanGaps: true }, s))),
-      scales: { x: { time: true } },
+      // the time axis spans the data, at least the minute before the last point: with one point alone,
+      // uPlot would spread it over years
+      scales: { x: { time: true, range: xRange } },
       axes: [{}].concat(axes || [{}])
     };
     el.replaceChildren();

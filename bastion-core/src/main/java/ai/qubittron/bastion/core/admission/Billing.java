@@ -38,34 +38,30 @@ public final class Billing {
     private final String requestId;
     private final ModelPrice price;
     private final long reservedMicros;
-    private final long promptTokensFallback;
     private final Duration retryLimit;
     private CompletionStage<Settlement> outcome;
 
     /**
      * The billing of a request whose reservation the ledger has granted.
      *
-     * @param ledger               the ledger that granted the reservation; not owned
-     * @param accountId            the account billed
-     * @param requestId            the request id the reservation was made under
-     * @param price                the model's price, which turns tokens into micro-units
-     * @param reservedMicros       the amount reserved, the most a settlement charges
-     * @param promptTokensFallback the prompt tokens billed when the upstream reports no usage
+     * @param ledger         the ledger that granted the reservation; not owned
+     * @param accountId      the account billed
+     * @param requestId      the request id the reservation was made under
+     * @param price          the model's price, which turns tokens into micro-units
+     * @param reservedMicros the amount reserved, the most a settlement charges
      */
-    public Billing(Ledger ledger, String accountId, String requestId, ModelPrice price, long reservedMicros,
-                   long promptTokensFallback) {
-        this(ledger, accountId, requestId, price, reservedMicros, promptTokensFallback, RETRY_LIMIT);
+    public Billing(Ledger ledger, String accountId, String requestId, ModelPrice price, long reservedMicros) {
+        this(ledger, accountId, requestId, price, reservedMicros, RETRY_LIMIT);
     }
 
     /** As above, with another limit on retrying a failing settlement (tests). */
     Billing(Ledger ledger, String accountId, String requestId, ModelPrice price, long reservedMicros,
-            long promptTokensFallback, Duration retryLimit) {
+            Duration retryLimit) {
         this.ledger = ledger;
         this.accountId = accountId;
         this.requestId = requestId;
         this.price = price;
         this.reservedMicros = reservedMicros;
-        this.promptTokensFallback = promptTokensFallback;
         this.retryLimit = retryLimit;
     }
 
@@ -90,16 +86,6 @@ public final class Billing {
         return outcome;
     }
 
-    /**
-     * Charges the fallback prompt estimate and the output tokens counted by the relay: for a response
-     * that reported no usage (a cut stream, a client gone).
-     *
-     * @param outputTokens the output tokens relayed
-     * @return as {@link #settle}
-     */
-    public CompletionStage<Settlement> settleEstimated(long outputTokens) {
-        return settle(promptTokensFallback, outputTokens);
-    }
 
     /**
      * Frees the reservation without charging; later calls change nothing.
@@ -111,16 +97,6 @@ public final class Billing {
             outcome = call(() -> ledger.release(accountId, requestId));
         }
         return outcome;
-    }
-
-    /** {@return whether the request was settled or released already} */
-    public boolean ended() {
-        return outcome != null;
-    }
-
-    /** {@return the prompt tokens {@link #settleEstimated} bills: the estimate made at admission} */
-    public long promptTokensFallback() {
-        return promptTokensFallback;
     }
 
     /** {@return the amount reserved for the request, in micro-units} */

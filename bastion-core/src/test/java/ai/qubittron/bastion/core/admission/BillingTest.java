@@ -60,7 +60,7 @@ class BillingTest {
         Flaky flaky = new Flaky(4);
         flaky.ledger.open("acct", 1_000);
         assertThat(flaky.reserve("acct", "req_1", 100).toCompletableFuture().join().granted()).isTrue();
-        Billing billing = new Billing(flaky, "acct", "req_1", PRICE, 100, 0);
+        Billing billing = new Billing(flaky, "acct", "req_1", PRICE, 100);
 
         Settlement settled = billing.settle(30, 10).toCompletableFuture().get(10, TimeUnit.SECONDS);
         assertThat(settled.chargedMicros()).isEqualTo(40);
@@ -79,7 +79,7 @@ class BillingTest {
         Flaky flaky = new Flaky(Integer.MAX_VALUE);
         flaky.ledger.open("acct", 1_000);
         flaky.reserve("acct", "req_1", 100).toCompletableFuture().join();
-        Billing billing = new Billing(flaky, "acct", "req_1", PRICE, 100, 0, Duration.ofMillis(300));
+        Billing billing = new Billing(flaky, "acct", "req_1", PRICE, 100, Duration.ofMillis(300));
 
         assertThatThrownBy(() -> billing.settle(30, 10).toCompletableFuture().get(10, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class).hasRootCauseInstanceOf(IllegalStateException.class)

@@ -120,6 +120,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
     private final ResponseInspector responseInspector;
     private final RateLimitDecision limit;
     private final Billing billing;
+    /** The prompt's tokens as admission estimated them: what a response without usage is billed for. */
+    private final long promptTokenEstimate;
     private final long imposedOutputLimit;
     private final ByteBufAllocator alloc;
     private final GatewayMeters.RequestMeters meters;
@@ -162,7 +164,8 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
 
     Exchange(GatewayHandler owner, ChannelHandlerContext ctx, GatewayContext gateway, HttpRequest request, Upload upload,
              InspectedRequest inspected, ModelInfo model, ApiPrincipal principal, String requestId, long startNanos,
-             ResponseInspector responseInspector, RateLimitDecision limit, Billing billing, long imposedOutputLimit) {
+             ResponseInspector responseInspector, RateLimitDecision limit, Billing billing, long promptTokenEstimate,
+             long imposedOutputLimit) {
         this.owner = owner;
         this.ctx = ctx;
         this.gateway = gateway;
@@ -176,6 +179,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
         this.responseInspector = responseInspector;
         this.limit = limit;
         this.billing = billing;
+        this.promptTokenEstimate = promptTokenEstimate;
         this.imposedOutputLimit = imposedOutputLimit;
         this.alloc = ctx.alloc();
         this.meters = gateway.meters().requests(model.id(), GatewayMeters.EndpointTag.of(inspected.endpoint()));
@@ -868,7 +872,7 @@ final class Exchange implements UpstreamListener, SseFramer.Listener {
             input = AudioMetering.estimatedTokens(upload.received());
             output = 0;
         } else if (upstreamWorked) {
-            input = billing != null ? billing.promptTokensFallback() : (inspected.bodyBytes() + 3L) / 4;
+            input = promptTokenEstimate;
             output = meter.outputTokens();
         } else {
             if (billing != null) {

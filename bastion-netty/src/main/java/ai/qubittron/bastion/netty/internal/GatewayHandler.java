@@ -512,11 +512,11 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
      */
     private void limit(Admitted a) {
         Admission admission = gateway.admission();
+        long tokens = saturatedAdd(a.promptTokenEstimate(admission), a.outputBound(admission));
         if (admission.limiter() == null) {
-            reserve(a, null);
+            reserve(a, null, tokens);
             return;
         }
-        long tokens = saturatedAdd(a.promptTokenEstimate(admission), a.outputBound(admission));
         ApiPrincipal principal = a.principal();
         RateLimits limits = admission.tiers().limits(principal.tier());
         RateLimitRequest request = new RateLimitRequest(principal.keyId(), principal.accountId(), principal.tier(),
@@ -547,16 +547,20 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
                 }
                 respond(response);
             } else {
-                reserve(a, decision);
+                reserve(a, decision, tokens);
             }
         });
     }
 
-    /** Step 2 of admission: reserve the worst-case cost on the account's prepaid credit. */
-    private void reserve(Admitted a, RateLimitDecision decision) {
+    /**
+     * Step 2 of admission: reserve the worst-case cost on the account's prepaid credit.
+     *
+     * @param tokens the tokens the rate limiter admitted the request for (or would have, without one)
+     */
+    private void reserve(Admitted a, RateLimitDecision decision, long tokens) {
         Admission admission = gateway.admission();
         // admitted by the rate limiter (or there is none): this minute's use of the key's limits
-        gateway.usage().admitted(a.principal(), saturatedAdd(a.promptTokenEstimate(admission), a.outputBound(admission)));
+        gateway.usage().admitted(a.principal(), tokens);
         Ledger ledger = admission.ledger();
         if (ledger == null) {
             relay(a, decision, null, InspectedRequest.NO_LIMIT);
@@ -595,17 +599,17 @@ final class GatewayHandler extends ChannelInboundHandlerAdapter {
                 respondError(ErrorKind.INSUFFICIENT_FUNDS, "Your account's credit is exhausted: this request may cost up to "
                         + amount + " micro-units and " + reservation.availableMicros() + " are available.");
             } else {
-                long promptFallback = a.promptTokenEstimate(admission);
-                relay(a, decision, new Billing(ledger, accountId, a.requestId(), price, amount, promptFallback),
-                        a.outputLimit(admission));
+                relay(a, decision, new Billing(ledger, accountId, a.requestId(), price, amount), a.outputLimit(admission));
             }
         });
     }
 
     /** Step 3: relay the admitted request upstream. */
     private void relay(Admitted a, RateLimitDecision decision, Billing billing, long imposedOutputLimit) {
+        // the prompt estimate is what a response without usage is billed and recorded for
         exchange = new Exchange(this, ctx, gateway, a.request(), a.upload(), a.inspected(), a.model(), a.principal(),
-                a.requestId(), a.startNanos(), responseInspector, decision, billing, imposedOutputLimit);
+                a.requestId(), a.startNanos(), responseInspector, decision, billing,
+                a.promptTokenEstimate(gateway.admission()), imposedOutputLimit);
         exchange.start();
     }
 

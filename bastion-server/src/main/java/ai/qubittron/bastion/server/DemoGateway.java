@@ -3,12 +3,12 @@ package ai.qubittron.bastion.server;
 import ai.qubittron.bastion.core.admission.TierTable;
 import ai.qubittron.bastion.core.catalog.ModelCatalog;
 import ai.qubittron.bastion.core.catalog.ModelInfo;
-import ai.qubittron.bastion.core.pricing.ModelPrice;
 import ai.qubittron.bastion.core.pricing.PriceBook;
 import ai.qubittron.bastion.netty.Bastion;
 import ai.qubittron.bastion.netty.admin.AdminServer;
 import ai.qubittron.bastion.server.config.GatewaySettings;
 import ai.qubittron.bastion.server.config.ServerConfig;
+import ai.qubittron.bastion.server.config.ServerConfigReader;
 import ai.qubittron.bastion.sim.SimConfig;
 import ai.qubittron.bastion.sim.SimulatedWorker;
 import ai.qubittron.bastion.spi.auth.ApiKeyHash;
@@ -16,7 +16,6 @@ import ai.qubittron.bastion.spi.auth.ApiPrincipal;
 import ai.qubittron.bastion.spi.ledger.Ledger;
 import ai.qubittron.bastion.spi.limit.RateLimits;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -85,14 +84,11 @@ final class DemoGateway implements AutoCloseable {
         String keyId = backends.postgresUrl() != null ? sharedKeyId(key) : DEMO_KEY_ID;
         ServerConfig.Account account = new ServerConfig.Account(DEMO_ACCOUNT, DEMO_TIER, DEMO_CREDIT_MICROS,
                 List.of(new ServerConfig.Key(keyId, ApiKeyHash.of(key), Set.of())));
-        PriceBook prices = PriceBook.defaults();
-        Map<String, ModelPrice> priceList = new HashMap<>();
-        models.forEach(m -> priceList.put(m, prices.price(m)));
         ServerConfig config = new ServerConfig(
                 new ServerConfig.Listener(host, https == null ? port : https.port(), ioThreads),
                 https == null ? null : new ServerConfig.Tls(https.certificate(), https.privateKey(), port),
                 new ServerConfig.Admin(true, adminHost, adminPort, adminToken),
-                GatewaySettings.DEFAULTS, catalog, priceList, prices.defaultPrice(),
+                GatewaySettings.DEFAULTS, catalog, ServerConfigReader.listPrices(catalog), PriceBook.defaults().defaultPrice(),
                 Map.of(ApiPrincipal.DEFAULT_TIER, TierTable.DEFAULT_LIMITS, DEMO_TIER, DEMO_LIMITS),
                 List.of(), List.of(new ServerConfig.SimulatedWorkers(workerCount, models, simConfig)), backends,
                 List.of(account));

@@ -232,14 +232,7 @@ public final class ServerConfigReader {
     }
 
     private static Map<String, ModelPrice> prices(Section s, ModelCatalog catalog) {
-        Map<String, ModelPrice> prices = new LinkedHashMap<>();
-        PriceBook defaults = PriceBook.defaults();
-        ModelCatalog defaultCatalog = ModelCatalog.defaults();
-        for (ModelInfo model : catalog.models()) {
-            if (defaultCatalog.find(model.id()) != null) {
-                prices.put(model.id(), defaults.price(model.id()));
-            }
-        }
+        Map<String, ModelPrice> prices = listPrices(catalog);
         for (String name : s.node().entries().keySet()) {
             Section price = s.section(name);
             ModelInfo model = catalog.find(name);
@@ -249,6 +242,25 @@ public final class ServerConfigReader {
             prices.put(model.id(), price(price));
         }
         s.finish();
+        return prices;
+    }
+
+    /**
+     * The default price list's prices of the catalog's models that are in the default catalog, by id: what
+     * a configuration starts from before its {@code prices}.
+     *
+     * @param catalog the models served
+     * @return a new, modifiable map, in catalog order
+     */
+    public static Map<String, ModelPrice> listPrices(ModelCatalog catalog) {
+        Map<String, ModelPrice> prices = new LinkedHashMap<>();
+        PriceBook defaults = PriceBook.defaults();
+        ModelCatalog defaultCatalog = ModelCatalog.defaults();
+        for (ModelInfo model : catalog.models()) {
+            if (defaultCatalog.find(model.id()) != null) {
+                prices.put(model.id(), defaults.price(model.id()));
+            }
+        }
         return prices;
     }
 
